@@ -1,0 +1,87 @@
+"""The ASGI application: API, docs, UI, and the delivery worker's lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from hookline.delivery.service import Worker
+from hookline.delivery.store import queue_depth
+from hookline.logs import AccessLogMiddleware
+from hookline.rpc import docs
+from hookline.rpc.commands import build_registry
+from hookline.rpc.transport import rpc_endpoint
+from hookline.services import Services
+from hookline.settings import Settings
+
+
+async def doc_page(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return HTMLResponse(docs.html(request.app.state.registry, services.settings.public_url))
+
+
+async def openapi_document(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return JSONResponse(docs.openapi(request.app.state.registry, services.settings.public_url))
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: queue depth from the database, the rest from the
+    worker running in this process (zero under ``serve --no-worker``)."""
+    services: Services = request.app.state.services
+    async with services.db.read() as conn:
+        depth = await queue_depth(conn)
+    return PlainTextResponse(services.metrics.render(depth), media_type="text/plain; version=0.0.4")
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    settings: Settings, *, services: Services | None = None, run_worker: bool = False
+) -> Starlette:
+    """The app. Given ``services`` (tests), it uses them as they are; otherwise it
+    starts its own on startup (migrating the database) and closes them on shutdown.
+    With ``run_worker`` the delivery worker runs in this process for the app's life."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or await Services.start(settings)
+        worker = Worker(app.state.services) if run_worker else None
+        try:
+            if worker is not None:
+                await worker.start()
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            if owned:
+                await app.state.services.close()
+
+    app = Starlette(
+        routes=[
+            Route(
+                "/api/rpc/command/{name}",
+                rpc_endpoint,
+                methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            ),
+            Route("/api/_doc", doc_page),
+            Route("/api/openapi.json", openapi_document),
+            Route("/healthz", health),
+            Route("/metrics", metrics),
+        ],
+        middleware=[Middleware(AccessLogMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.registry = build_registry()
+    if services is not None:
+        app.state.services = services
+    return app

@@ -1,0 +1,100 @@
+"""Who is calling: an access token (``Authorization: Token <t>``) or a browser
+session cookie. A request without either is anonymous."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from uuid import UUID
+
+from sqlalchemy import update
+
+from hookline.auth import tokens
+from hookline.auth.sessions import find_session
+from hookline.errors import AuthenticationError
+from hookline.storage.tables import access_tokens
+
+if TYPE_CHECKING:
+    from hookline.services import Services
+
+SCHEMES = ("token", "bearer")
+# Last use is written at most this often per token and process.
+USAGE_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    profile_id: UUID
+    via: Literal["session", "token"]
+    session_id: UUID | None = None
+    token_id: UUID | None = None
+    # "full", or "read" for tokens that may call get-* commands only
+    scope: str = "full"
+
+
+def _refuse(services: Services, client_ip: str, code: str, hint: str) -> AuthenticationError:
+    services.token_limiter.record_failure(f"ip:{client_ip}")
+    return AuthenticationError(code, hint)
+
+
+async def identify(
+    services: Services, *, authorization: str | None, session_key: str | None, client_ip: str
+) -> Identity | None:
+    """The caller, from the Authorization header or else the session cookie.
+
+    Credentials that are sent but unusable answer 401 for every command, so a
+    program with a revoked or expired token finds out at once instead of being
+    served as anonymous. An unusable session cookie counts as anonymous: a
+    browser cannot be made to drop it before the next answer."""
+    if authorization is not None:
+        return await _from_token(services, authorization, client_ip)
+    if session_key:
+        async with services.db.read() as conn:
+            record = await find_session(
+                conn, services.settings.secret_key, session_key, services.clock.now()
+            )
+        if record is not None:
+            return Identity(record.profile_id, "session", session_id=record.id)
+    return None
+
+
+async def _from_token(services: Services, authorization: str, client_ip: str) -> Identity:
+    services.token_limiter.check(f"ip:{client_ip}")
+    scheme, _, value = authorization.strip().partition(" ")
+    token = value.strip()
+    if scheme.lower() not in SCHEMES or not token:
+        raise _refuse(
+            services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
+        )
+    # The checksum refuses typos and guesses before any database work.
+    if not tokens.well_formed(token):
+        raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
+    async with services.db.read() as conn:
+        record = await tokens.find_token(conn, services.settings.secret_key, token)
+    # A revoked token is deleted, so it is indistinguishable from one that never
+    # existed: both are "invalid-token", and nothing is kept about revoked values.
+    if record is None:
+        raise _refuse(services, client_ip, "invalid-token", "this token is not valid")
+    now = services.clock.now()
+    if record.expires_at is not None and record.expires_at <= now:
+        raise _refuse(services, client_ip, "token-expired", "this token has expired")
+    await _note_usage(services, record.id, client_ip)
+    return Identity(record.profile_id, "token", token_id=record.id, scope=record.scope)
+
+
+async def _note_usage(services: Services, token_id: UUID, client_ip: str) -> None:
+    """Record last use at most once a minute per token, not on every request."""
+    moment = time.monotonic()
+    last = services.token_usage.get(token_id)
+    if last is not None and moment - last < USAGE_INTERVAL_S:
+        return
+    services.token_usage[token_id] = moment
+    if len(services.token_usage) > 100_000:
+        services.token_usage.clear()
+    async with services.db.write() as conn:
+        await conn.execute(
+            update(access_tokens)
+            .where(access_tokens.c.id == token_id)
+            .values(last_used_at=services.clock.now(), last_used_ip=client_ip[:64])
+        )

@@ -1,0 +1,53 @@
+"""Team roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.errors import AuthorizationError, NotFound
+from hookline.storage.tables import team_members
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+async def member_role(conn: AsyncConnection, team_id: UUID, profile_id: UUID) -> Role | None:
+    row = await conn.scalar(
+        select(team_members.c.role).where(
+            team_members.c.team_id == team_id, team_members.c.profile_id == profile_id
+        )
+    )
+    return Role(row) if row is not None else None
+
+
+async def require_role(
+    conn: AsyncConnection, team_id: UUID, profile_id: UUID, minimum: Role = Role.VIEWER
+) -> Role:
+    """The caller's role in the team. A non-member learns nothing (not found);
+    a member below ``minimum`` is refused (403)."""
+    role = await member_role(conn, team_id, profile_id)
+    if role is None:
+        raise NotFound()
+    if not role.at_least(minimum):
+        raise AuthorizationError(
+            "insufficient-permissions", f"this needs the {minimum.value} role or higher"
+        )
+    return role

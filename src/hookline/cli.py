@@ -1,0 +1,121 @@
+"""The ``hookline`` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+
+from hookline import __version__, logs
+from hookline.settings import Settings, SettingsError, load_settings
+from hookline.storage import migrate
+from hookline.storage.database import Database
+
+log = logging.getLogger("hookline.cli")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"hookline: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+    finally:
+        await db.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    logs.configure(settings.log_level)
+    asyncio.run(_migrate(settings))
+    log.info("migrations applied", extra={"database": settings.database_url.split(":", 1)[0]})
+    return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after a graceful shutdown, which makes the process
+    look killed; a clean stop on SIGTERM or SIGINT exits with status 0 instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hookline.app import create_app
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    asyncio.run(_migrate(settings))
+    app = create_app(settings, run_worker=not args.no_worker)
+    log.info(
+        "serving",
+        extra={"url": f"http://{args.host}:{args.port}", "worker": not args.no_worker},
+    )
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+    server = _Server(config)
+    server.run()
+    return 0 if server.started else 1
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from hookline.delivery.service import run_worker_process
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    asyncio.run(_migrate(settings))
+    return asyncio.run(run_worker_process(settings))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hookline", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"hookline {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API, the UI and (unless --no-worker) delivery")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=6060)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve API and UI only; delivery runs in `hookline worker` processes",
+    )
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run a standalone delivery worker")
+    worker.set_defaults(func=cmd_worker)
+    mig = sub.add_parser("migrate", help="apply database migrations and exit")
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,30 @@
+"""The explicit list of command modules the API serves."""
+
+from __future__ import annotations
+
+from hookline.rpc.commands import (
+    access_tokens,
+    comments,
+    deliveries,
+    files,
+    profile,
+    projects,
+    teams,
+    webhooks,
+)
+from hookline.rpc.registry import CommandGroup, Registry
+
+GROUPS: tuple[CommandGroup, ...] = (
+    profile.commands,
+    access_tokens.commands,
+    teams.commands,
+    projects.commands,
+    files.commands,
+    comments.commands,
+    webhooks.commands,
+    deliveries.commands,
+)
+
+
+def build_registry() -> Registry:
+    return Registry(GROUPS)

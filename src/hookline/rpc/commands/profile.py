@@ -1,0 +1,230 @@
+"""Accounts: register, log in and out, read and update the profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hookline.auth import sessions
+from hookline.errors import AuthenticationError, RestrictionError, ValidationError
+from hookline.ids import ZERO_ID, new_id
+from hookline.rpc.context import Context, CookieChange
+from hookline.rpc.models import Email, Empty, Model, Name, Password
+from hookline.rpc.registry import CommandGroup
+from hookline.storage.tables import profiles, team_members, teams
+
+commands = CommandGroup()
+
+ANONYMOUS_NAME = "Anonymous User"
+
+
+class Profile(Model):
+    id: UUID
+    email: str | None = None
+    fullname: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RegisterProfile(Model):
+    email: Email
+    password: Password
+    fullname: Name
+
+
+class LoginWithPassword(Model):
+    email: Email
+    password: str
+
+
+class UpdateProfile(Model):
+    fullname: Name
+
+
+class UpdateProfilePassword(Model):
+    old_password: str
+    password: Password
+
+
+class DeleteProfile(Model):
+    password: str
+
+
+async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
+    row = (
+        await ctx.conn.execute(
+            select(
+                profiles.c.id,
+                profiles.c.email,
+                profiles.c.fullname,
+                profiles.c.created_at,
+                profiles.c.updated_at,
+            ).where(profiles.c.id == profile_id)
+        )
+    ).first()
+    if row is None:
+        raise AuthenticationError("profile-not-found", "this profile no longer exists")
+    return Profile.model_validate(row._mapping)
+
+
+@commands.command("register-profile", params=RegisterProfile, result=Profile, auth=False)
+async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
+    """Create an account with an e-mail address, a password (8 characters or more)
+    and a full name. Log in afterwards with login-with-password."""
+    taken = await ctx.conn.scalar(select(profiles.c.id).where(profiles.c.email == params.email))
+    if taken is not None:
+        raise ValidationError("email-already-exists", "an account with this e-mail exists")
+    profile_id = new_id()
+    try:
+        await ctx.conn.execute(
+            insert(profiles).values(
+                id=profile_id,
+                email=params.email,
+                fullname=params.fullname,
+                password_hash=await ctx.services.passwords.hash(params.password),
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+        )
+    except IntegrityError:
+        raise ValidationError(
+            "email-already-exists", "an account with this e-mail exists"
+        ) from None
+    return await load_profile(ctx, profile_id)
+
+
+@commands.command("login-with-password", params=LoginWithPassword, result=Profile, auth=False)
+async def login_with_password(ctx: Context, params: LoginWithPassword) -> Profile:
+    """Check e-mail and password and start a session: the answer sets an
+    HttpOnly, SameSite=Lax session cookie. Repeated failures for one account or
+    from one address are refused for a while (429 with Retry-After)."""
+    limiter = ctx.services.login_limiter
+    keys = (f"email:{params.email}", f"ip:{ctx.call.client_ip}")
+    limiter.check(*keys)
+    row = (
+        await ctx.conn.execute(
+            select(profiles.c.id, profiles.c.password_hash).where(profiles.c.email == params.email)
+        )
+    ).first()
+    password_hash = row.password_hash if row is not None else None
+    if not await ctx.services.passwords.verify(password_hash, params.password) or row is None:
+        limiter.record_failure(*keys)
+        raise ValidationError("wrong-credentials", "the e-mail or the password is wrong")
+    limiter.reset(keys[0])
+    settings = ctx.services.settings
+    if ctx.call.session_key:
+        # A fresh session id at every login: a planted cookie is never promoted.
+        await sessions.delete_session(ctx.conn, settings.secret_key, ctx.call.session_key)
+    key = await sessions.create_session(
+        ctx.conn, settings.secret_key, row.id, ctx.now, settings.session_max_age_s
+    )
+    ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, key, settings.session_max_age_s))
+    return await load_profile(ctx, row.id)
+
+
+@commands.command("logout", params=Empty, result=None, auth=False)
+async def logout(ctx: Context, params: Empty) -> None:
+    """End the current browser session and clear its cookie."""
+    if ctx.call.session_key:
+        await sessions.delete_session(
+            ctx.conn, ctx.services.settings.secret_key, ctx.call.session_key
+        )
+    ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, None))
+
+
+@commands.command("get-profile", params=Empty, result=Profile, auth=False)
+async def get_profile(ctx: Context, params: Empty) -> Profile:
+    """The caller's profile. Without credentials: the anonymous profile, id
+    00000000-0000-0000-0000-000000000000 and full name "Anonymous User"."""
+    if ctx.identity is None:
+        return Profile(id=ZERO_ID, fullname=ANONYMOUS_NAME)
+    return await load_profile(ctx, ctx.identity.profile_id)
+
+
+class ProfileExtra(Model):
+    id: UUID
+
+
+@commands.command(
+    "update-profile", params=UpdateProfile, result=Profile, webhook=True, event_extra=ProfileExtra
+)
+async def update_profile(ctx: Context, params: UpdateProfile) -> Profile:
+    """Change the caller's full name. Raises the "user updated" event in every
+    team the caller belongs to."""
+    await ctx.conn.execute(
+        update(profiles)
+        .where(profiles.c.id == ctx.profile_id)
+        .values(fullname=params.fullname, updated_at=ctx.now)
+    )
+    team_ids = await ctx.conn.scalars(
+        select(team_members.c.team_id).where(team_members.c.profile_id == ctx.profile_id)
+    )
+    for team_id in team_ids:
+        ctx.emit(team_id, id=ctx.profile_id)
+    return await load_profile(ctx, ctx.profile_id)
+
+
+@commands.command("update-profile-password", params=UpdateProfilePassword, result=None)
+async def update_profile_password(ctx: Context, params: UpdateProfilePassword) -> None:
+    """Change the caller's password, given the current one. Every other browser
+    session of the profile ends."""
+    current = await ctx.conn.scalar(
+        select(profiles.c.password_hash).where(profiles.c.id == ctx.profile_id)
+    )
+    if not await ctx.services.passwords.verify(current, params.old_password):
+        raise ValidationError("old-password-not-match", "the current password is wrong")
+    await ctx.conn.execute(
+        update(profiles)
+        .where(profiles.c.id == ctx.profile_id)
+        .values(
+            password_hash=await ctx.services.passwords.hash(params.password), updated_at=ctx.now
+        )
+    )
+    keep = ctx.identity.session_id if ctx.identity else None
+    await sessions.delete_other_sessions(ctx.conn, ctx.profile_id, keep)
+
+
+@commands.command("delete-profile", params=DeleteProfile, result=None)
+async def delete_profile(ctx: Context, params: DeleteProfile) -> None:
+    """Delete the caller's account, given its password, with its sessions and
+    access tokens. Teams where the caller is the only member go too; a caller
+    who is the only owner of a team with other members must hand it over first."""
+    current = await ctx.conn.scalar(
+        select(profiles.c.password_hash).where(profiles.c.id == ctx.profile_id)
+    )
+    if not await ctx.services.passwords.verify(current, params.password):
+        raise ValidationError("wrong-credentials", "the password is wrong")
+    mine = (
+        await ctx.conn.execute(
+            select(team_members.c.team_id, team_members.c.role).where(
+                team_members.c.profile_id == ctx.profile_id
+            )
+        )
+    ).all()
+    solo_teams: list[UUID] = []
+    for team_id, role in mine:
+        members = await ctx.conn.scalar(
+            select(func.count()).where(team_members.c.team_id == team_id)
+        )
+        if members == 1:
+            solo_teams.append(team_id)
+            continue
+        if role == "owner":
+            owners = await ctx.conn.scalar(
+                select(func.count()).where(
+                    team_members.c.team_id == team_id, team_members.c.role == "owner"
+                )
+            )
+            if owners == 1:
+                raise RestrictionError(
+                    "owner-of-shared-team",
+                    "you are the only owner of a team with other members: "
+                    "make someone else owner first",
+                )
+    if solo_teams:
+        await ctx.conn.execute(delete(teams).where(teams.c.id.in_(solo_teams)))
+    await ctx.conn.execute(delete(profiles).where(profiles.c.id == ctx.profile_id))
+    ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, None))

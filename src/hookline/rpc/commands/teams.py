@@ -1,0 +1,366 @@
+"""Teams, their members and invitations."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+
+from hookline.auth.hashing import keyed_hash
+from hookline.auth.roles import Role, require_role
+from hookline.errors import AuthorizationError, NotFound, RestrictionError, ValidationError
+from hookline.ids import new_id
+from hookline.rpc.context import Context
+from hookline.rpc.models import Email, Empty, Model, Name
+from hookline.rpc.registry import CommandGroup
+from hookline.storage.tables import profiles, team_invitations, team_members, teams
+
+commands = CommandGroup()
+
+INVITATION_TTL = timedelta(days=7)
+_INVITATION_PURPOSE = "team-invitation"
+
+
+class Team(Model):
+    id: UUID
+    name: str
+    role: Role
+    created_at: datetime
+    updated_at: datetime
+
+
+class Member(Model):
+    id: UUID
+    email: str
+    fullname: str
+    role: Role
+    joined_at: datetime
+
+
+class Invitation(Model):
+    id: UUID
+    team_id: UUID
+    email: str
+    role: Role
+    token: str
+    expires_at: datetime
+
+
+class TeamId(Model):
+    id: UUID
+
+
+class CreateTeam(Model):
+    name: Name
+
+
+class UpdateTeam(Model):
+    id: UUID
+    name: Name
+
+
+class TeamMembers(Model):
+    team_id: UUID
+
+
+class CreateInvitation(Model):
+    team_id: UUID
+    email: Email
+    role: Role = Role.EDITOR
+
+
+class AcceptInvitation(Model):
+    token: str
+
+
+class UpdateMemberRole(Model):
+    team_id: UUID
+    member_id: UUID
+    role: Role
+
+
+class DeleteMember(Model):
+    team_id: UUID
+    member_id: UUID
+
+
+async def load_team(ctx: Context, team_id: UUID) -> Team:
+    row = (
+        await ctx.conn.execute(
+            select(
+                teams.c.id,
+                teams.c.name,
+                teams.c.created_at,
+                teams.c.updated_at,
+                team_members.c.role,
+            )
+            .join(team_members, team_members.c.team_id == teams.c.id)
+            .where(teams.c.id == team_id, team_members.c.profile_id == ctx.profile_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    return Team.model_validate(row._mapping)
+
+
+async def count_owners(ctx: Context, team_id: UUID) -> int:
+    return int(
+        await ctx.conn.scalar(
+            select(func.count()).where(
+                team_members.c.team_id == team_id, team_members.c.role == Role.OWNER.value
+            )
+        )
+        or 0
+    )
+
+
+@commands.command("create-team", params=CreateTeam, result=Team)
+async def create_team(ctx: Context, params: CreateTeam) -> Team:
+    """Create a team; the caller becomes its owner."""
+    team_id = new_id()
+    await ctx.conn.execute(
+        insert(teams).values(id=team_id, name=params.name, created_at=ctx.now, updated_at=ctx.now)
+    )
+    await ctx.conn.execute(
+        insert(team_members).values(
+            team_id=team_id, profile_id=ctx.profile_id, role=Role.OWNER.value, created_at=ctx.now
+        )
+    )
+    return await load_team(ctx, team_id)
+
+
+@commands.command("get-teams", params=Empty, result=list[Team])
+async def get_teams(ctx: Context, params: Empty) -> list[Team]:
+    """The teams the caller belongs to, with the caller's role in each."""
+    rows = await ctx.conn.execute(
+        select(
+            teams.c.id, teams.c.name, teams.c.created_at, teams.c.updated_at, team_members.c.role
+        )
+        .join(team_members, team_members.c.team_id == teams.c.id)
+        .where(team_members.c.profile_id == ctx.profile_id)
+        .order_by(teams.c.name, teams.c.id)
+    )
+    return [Team.model_validate(row._mapping) for row in rows]
+
+
+@commands.command("get-team", params=TeamId, result=Team)
+async def get_team(ctx: Context, params: TeamId) -> Team:
+    """One team the caller belongs to."""
+    return await load_team(ctx, params.id)
+
+
+@commands.command("update-team", params=UpdateTeam, result=Team, webhook=True)
+async def update_team(ctx: Context, params: UpdateTeam) -> Team:
+    """Rename a team (owners and admins). Raises the "organization updated" event."""
+    await require_role(ctx.conn, params.id, ctx.profile_id, Role.ADMIN)
+    await ctx.conn.execute(
+        update(teams).where(teams.c.id == params.id).values(name=params.name, updated_at=ctx.now)
+    )
+    ctx.emit(params.id)
+    return await load_team(ctx, params.id)
+
+
+@commands.command("delete-team", params=TeamId, result=None)
+async def delete_team(ctx: Context, params: TeamId) -> None:
+    """Delete a team with everything in it: projects, files, webhooks and their
+    history (owners only)."""
+    await require_role(ctx.conn, params.id, ctx.profile_id, Role.OWNER)
+    await ctx.conn.execute(delete(teams).where(teams.c.id == params.id))
+
+
+@commands.command("get-team-members", params=TeamMembers, result=list[Member])
+async def get_team_members(ctx: Context, params: TeamMembers) -> list[Member]:
+    """The members of a team with their roles."""
+    await require_role(ctx.conn, params.team_id, ctx.profile_id)
+    rows = await ctx.conn.execute(
+        select(
+            profiles.c.id,
+            profiles.c.email,
+            profiles.c.fullname,
+            team_members.c.role,
+            team_members.c.created_at.label("joined_at"),
+        )
+        .join(team_members, team_members.c.profile_id == profiles.c.id)
+        .where(team_members.c.team_id == params.team_id)
+        .order_by(team_members.c.created_at, profiles.c.id)
+    )
+    return [Member.model_validate(row._mapping) for row in rows]
+
+
+@commands.command("create-team-invitation", params=CreateInvitation, result=Invitation)
+async def create_team_invitation(ctx: Context, params: CreateInvitation) -> Invitation:
+    """Invite someone by e-mail with a role (owners and admins; only owners
+    invite owners). The answer holds the invitation token: pass it on, the
+    invitee accepts it with accept-team-invitation. It expires after 7 days."""
+    role = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
+    if params.role is Role.OWNER and role is not Role.OWNER:
+        raise AuthorizationError("insufficient-permissions", "only owners invite owners")
+    token = secrets.token_urlsafe(32)
+    invitation_id = new_id()
+    expires_at = ctx.now + INVITATION_TTL
+    await ctx.conn.execute(
+        insert(team_invitations).values(
+            id=invitation_id,
+            team_id=params.team_id,
+            email=params.email,
+            role=params.role.value,
+            token_hash=keyed_hash(
+                ctx.services.settings.secret_key, token, purpose=_INVITATION_PURPOSE
+            ),
+            invited_by=ctx.profile_id,
+            created_at=ctx.now,
+            expires_at=expires_at,
+        )
+    )
+    return Invitation(
+        id=invitation_id,
+        team_id=params.team_id,
+        email=params.email,
+        role=params.role,
+        token=token,
+        expires_at=expires_at,
+    )
+
+
+class InvitationAccepted(Model):
+    """The new member: the invitation token itself is never part of an event."""
+
+    team_id: UUID
+    member_id: UUID
+    email: str
+    role: Role
+
+
+@commands.command(
+    "accept-team-invitation",
+    params=AcceptInvitation,
+    result=Team,
+    webhook=True,
+    event_props=InvitationAccepted,
+)
+async def accept_team_invitation(ctx: Context, params: AcceptInvitation) -> Team:
+    """Join the team of an invitation addressed to the caller's e-mail."""
+    token_hash = keyed_hash(
+        ctx.services.settings.secret_key, params.token, purpose=_INVITATION_PURPOSE
+    )
+    invitation = (
+        await ctx.conn.execute(
+            select(team_invitations).where(team_invitations.c.token_hash == token_hash)
+        )
+    ).first()
+    if invitation is None:
+        raise NotFound("invitation-not-found", "this invitation does not exist or was used")
+    if invitation.expires_at <= ctx.now:
+        raise ValidationError("invitation-expired", "this invitation has expired")
+    email = await ctx.conn.scalar(select(profiles.c.email).where(profiles.c.id == ctx.profile_id))
+    if email != invitation.email:
+        raise ValidationError(
+            "invitation-email-mismatch", "this invitation is for another e-mail address"
+        )
+    current = await ctx.conn.scalar(
+        select(team_members.c.role).where(
+            team_members.c.team_id == invitation.team_id,
+            team_members.c.profile_id == ctx.profile_id,
+        )
+    )
+    if current is None:
+        await ctx.conn.execute(
+            insert(team_members).values(
+                team_id=invitation.team_id,
+                profile_id=ctx.profile_id,
+                role=invitation.role,
+                created_at=ctx.now,
+            )
+        )
+    elif Role(invitation.role).rank > Role(current).rank:
+        await ctx.conn.execute(
+            update(team_members)
+            .where(
+                team_members.c.team_id == invitation.team_id,
+                team_members.c.profile_id == ctx.profile_id,
+            )
+            .values(role=invitation.role)
+        )
+    await ctx.conn.execute(delete(team_invitations).where(team_invitations.c.id == invitation.id))
+    ctx.emit(
+        invitation.team_id,
+        props={
+            "team_id": invitation.team_id,
+            "member_id": ctx.profile_id,
+            "email": invitation.email,
+            "role": invitation.role,
+        },
+    )
+    return await load_team(ctx, invitation.team_id)
+
+
+async def _member_role(ctx: Context, team_id: UUID, member_id: UUID) -> Role:
+    role = await ctx.conn.scalar(
+        select(team_members.c.role).where(
+            team_members.c.team_id == team_id, team_members.c.profile_id == member_id
+        )
+    )
+    if role is None:
+        raise NotFound("member-not-found", "no such member in this team")
+    return Role(role)
+
+
+@commands.command("update-team-member-role", params=UpdateMemberRole, result=Member, webhook=True)
+async def update_team_member_role(ctx: Context, params: UpdateMemberRole) -> Member:
+    """Change a member's role (owners and admins). Only owners grant or take
+    away the owner role, and a team always keeps one owner."""
+    caller = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
+    target = await _member_role(ctx, params.team_id, params.member_id)
+    if Role.OWNER in (params.role, target) and caller is not Role.OWNER:
+        raise AuthorizationError("insufficient-permissions", "only owners change owners")
+    if target is Role.OWNER and params.role is not Role.OWNER:
+        if await count_owners(ctx, params.team_id) == 1:
+            raise RestrictionError("last-owner", "a team needs an owner: make another one first")
+    await ctx.conn.execute(
+        update(team_members)
+        .where(
+            team_members.c.team_id == params.team_id,
+            team_members.c.profile_id == params.member_id,
+        )
+        .values(role=params.role.value)
+    )
+    ctx.emit(params.team_id)
+    members = await get_team_members(ctx, TeamMembers(team_id=params.team_id))
+    return next(m for m in members if m.id == params.member_id)
+
+
+@commands.command("delete-team-member", params=DeleteMember, result=None, webhook=True)
+async def delete_team_member(ctx: Context, params: DeleteMember) -> None:
+    """Remove a member from a team (owners and admins; only owners remove
+    owners). Members leave on their own with leave-team."""
+    caller = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
+    if params.member_id == ctx.profile_id:
+        raise RestrictionError("cannot-remove-self", "to leave a team, use leave-team")
+    target = await _member_role(ctx, params.team_id, params.member_id)
+    if target is Role.OWNER and caller is not Role.OWNER:
+        raise AuthorizationError("insufficient-permissions", "only owners remove owners")
+    await ctx.conn.execute(
+        delete(team_members).where(
+            team_members.c.team_id == params.team_id,
+            team_members.c.profile_id == params.member_id,
+        )
+    )
+    ctx.emit(params.team_id)
+
+
+@commands.command("leave-team", params=TeamId, result=None)
+async def leave_team(ctx: Context, params: TeamId) -> None:
+    """Leave a team. The last owner cannot leave: make another member owner
+    first, or delete the team."""
+    role = await require_role(ctx.conn, params.id, ctx.profile_id)
+    if role is Role.OWNER and await count_owners(ctx, params.id) == 1:
+        raise RestrictionError(
+            "owner-cant-leave-team", "you are the last owner: make another member owner first"
+        )
+    await ctx.conn.execute(
+        delete(team_members).where(
+            team_members.c.team_id == params.id, team_members.c.profile_id == ctx.profile_id
+        )
+    )

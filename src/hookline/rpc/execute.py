@@ -1,0 +1,57 @@
+"""Run one command: check auth and scope, validate params, run the handler in
+one transaction, and answer its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+
+from hookline.auth.identity import Identity
+from hookline.errors import AuthenticationError, AuthorizationError, ValidationError
+from hookline.events import outbox
+from hookline.rpc.context import CallInfo, Context
+from hookline.rpc.registry import CommandSpec
+from hookline.services import Services
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    from pydantic.alias_generators import to_camel
+
+    return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in loc) or "params"
+
+
+def validate_params(spec: CommandSpec, raw: dict[str, Any]) -> pydantic.BaseModel:
+    try:
+        return spec.params.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        problems = [
+            {"field": _field_name(err["loc"]), "message": err["msg"]} for err in exc.errors()
+        ]
+        hint = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ValidationError("params-validation", hint, details=problems) from None
+
+
+async def execute(
+    services: Services,
+    spec: CommandSpec,
+    raw_params: dict[str, Any],
+    identity: Identity | None,
+    call: CallInfo | None = None,
+) -> Any:
+    if spec.auth and identity is None:
+        raise AuthenticationError("authentication-required", "log in or send a token")
+    if identity is not None and identity.scope == "read" and not spec.is_query:
+        raise AuthorizationError(
+            "insufficient-scope", "this token is read-only: it may call get-* commands only"
+        )
+    params = validate_params(spec, raw_params)
+    transaction = services.db.read if spec.is_query else services.db.write
+    async with transaction() as conn:
+        ctx = Context(services, conn, identity, call or CallInfo(), services.clock.now())
+        result = await spec.handler(ctx, params)
+        if spec.webhook and ctx.events:
+            await outbox.record_command_events(ctx, spec.name, params)
+    for callback in ctx.after_commit:
+        callback()
+    return result

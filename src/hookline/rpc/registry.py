@@ -1,0 +1,100 @@
+"""Commands declared next to their handlers, and the registry built from an
+explicit list of command modules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+if TYPE_CHECKING:
+    from hookline.rpc.context import Context
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[["Context", Any], Awaitable[Any]]
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    params: type[BaseModel]
+    result: Any
+    doc: str
+    added: str
+    auth: bool
+    webhook: bool
+    result_adapter: TypeAdapter[Any] = field(repr=False, compare=False)
+    # The event's props, when they are not the params plus ``event_extra``.
+    event_props: type[BaseModel] | None = None
+    # Fields the handler adds to the params in the event's props.
+    event_extra: type[BaseModel] | None = None
+
+    @property
+    def is_query(self) -> bool:
+        """``get-*`` commands read only: they answer GET and read-scoped tokens."""
+        return self.name.startswith("get-")
+
+
+class CommandGroup:
+    """The commands of one module, in declaration order."""
+
+    def __init__(self) -> None:
+        self.commands: list[CommandSpec] = []
+
+    def command(
+        self,
+        name: str,
+        *,
+        params: type[BaseModel],
+        result: Any,
+        added: str = "0.1.0",
+        auth: bool = True,
+        webhook: bool = False,
+        event_props: type[BaseModel] | None = None,
+        event_extra: type[BaseModel] | None = None,
+    ) -> Callable[[F], F]:
+        def register(handler: F) -> F:
+            doc = " ".join((handler.__doc__ or "").split())
+            if not doc:
+                raise TypeError(f"command {name} needs a docstring: it is the documentation")
+            self.commands.append(
+                CommandSpec(
+                    name=name,
+                    handler=handler,
+                    params=params,
+                    result=result,
+                    doc=doc,
+                    added=added,
+                    auth=auth,
+                    webhook=webhook,
+                    result_adapter=TypeAdapter(result),
+                    event_props=event_props,
+                    event_extra=event_extra,
+                )
+            )
+            return handler
+
+        return register
+
+
+class Registry:
+    def __init__(self, groups: Iterable[CommandGroup]) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+        for group in groups:
+            for spec in group.commands:
+                if spec.name in self._commands:
+                    raise ValueError(f"command {spec.name} is declared twice")
+                self._commands[spec.name] = spec
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._commands.get(name)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._commands.values(), key=lambda c: c.name))
+
+    def __len__(self) -> int:
+        return len(self._commands)

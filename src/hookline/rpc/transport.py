@@ -1,0 +1,147 @@
+"""HTTP transport for commands: ``/api/rpc/command/<name>``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.auth import tokens
+from hookline.auth.identity import identify
+from hookline.auth.sessions import COOKIE_NAME
+from hookline.errors import (
+    AuthenticationError,
+    HooklineError,
+    InternalError,
+    NotFound,
+    RestrictionError,
+)
+from hookline.rpc import codec
+from hookline.rpc.context import CallInfo
+from hookline.rpc.execute import execute
+from hookline.rpc.registry import Registry
+from hookline.services import Services
+
+log = logging.getLogger("hookline.rpc")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> RestrictionError:
+    return RestrictionError("payload-too-large", f"the body is larger than {limit} bytes")
+
+
+def encode_result(spec_result: Any, adapter: Any, transit: bool) -> Response:
+    if transit:
+        data = adapter.dump_python(spec_result, mode="python")
+        return Response(codec.encode_transit(data), media_type=codec.TRANSIT)
+    data = adapter.dump_python(spec_result, mode="json", by_alias=True)
+    return Response(codec.encode_json(data), media_type=codec.JSON)
+
+
+def error_response(error: HooklineError, transit: bool) -> Response:
+    body = error.to_dict()
+    content = codec.encode_transit(body) if transit else codec.encode_json(body)
+    return Response(
+        content,
+        status_code=error.status,
+        media_type=codec.TRANSIT if transit else codec.JSON,
+        headers=error.headers(),
+    )
+
+
+def _apply_cookies(response: Response, call: CallInfo, secure: bool) -> None:
+    for change in call.cookies:
+        if change.value is None:
+            response.delete_cookie(change.name, httponly=True, samesite="lax", secure=secure)
+        else:
+            response.set_cookie(
+                change.name,
+                change.value,
+                max_age=change.max_age,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+
+
+_TOKEN_QUERY_KEYS = frozenset({"access_token", "auth_token", "authorization", "api_key"})
+
+
+def _refuse_tokens_in_query(request: Request) -> None:
+    """URLs end up in logs, histories and referrers: a token there is refused."""
+    for key, value in request.query_params.multi_items():
+        if key.lower().replace("-", "_") in _TOKEN_QUERY_KEYS or value.startswith(tokens.PREFIX):
+            raise AuthenticationError(
+                "token-in-query",
+                "send tokens in the Authorization header, never in the URL",
+            )
+
+
+async def rpc_endpoint(request: Request) -> Response:
+    services: Services = request.app.state.services
+    registry: Registry = request.app.state.registry
+    name = request.path_params["name"]
+    transit = codec.wants_transit(request.headers.get("accept"))
+    request.state.command = name
+    try:
+        spec = registry.get(name)
+        if spec is None:
+            raise NotFound("command-not-found", f"there is no command named {name!r}")
+        if request.method in ("GET", "HEAD"):
+            if not spec.is_query:
+                raise RestrictionError(
+                    "method-not-allowed", f"{name} changes data: send it with POST"
+                )
+        elif request.method != "POST":
+            raise RestrictionError("method-not-allowed", "commands take GET or POST")
+        params: dict[str, Any] = codec.normalize_keys(dict(request.query_params))
+        _refuse_tokens_in_query(request)
+        if request.method == "POST":
+            body = await read_body(request, services.settings.max_body_bytes)
+            if body.strip():
+                params.update(
+                    codec.decode_body(body, request.headers.get("content-type", codec.JSON))
+                )
+        call = CallInfo(client_ip=client_ip(request), session_key=request.cookies.get(COOKIE_NAME))
+        identity = await identify(
+            services,
+            authorization=request.headers.get("authorization"),
+            session_key=call.session_key,
+            client_ip=call.client_ip,
+        )
+        result = await execute(services, spec, params, identity, call)
+        if result is None:
+            response = Response(status_code=204)
+        else:
+            response = encode_result(result, spec.result_adapter, transit)
+        _apply_cookies(response, call, services.settings.public_url.startswith("https://"))
+        return response
+    except HooklineError as error:
+        request.state.error_code = error.code
+        return error_response(error, transit)
+    except Exception:
+        log.exception("command failed", extra={"command": name})
+        request.state.error_code = "unexpected-error"
+        return error_response(
+            InternalError("unexpected-error", "something went wrong on our side; it is logged"),
+            transit,
+        )

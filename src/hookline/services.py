@@ -1,0 +1,58 @@
+"""The long-lived parts one process shares: settings, database, clock, limiters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from hookline.auth.passwords import Passwords
+from hookline.auth.ratelimit import FailureLimiter
+from hookline.clock import Clock, SystemClock
+from hookline.delivery.metrics import Metrics
+from hookline.settings import Settings
+from hookline.storage import migrate
+from hookline.storage.database import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    passwords: Passwords = field(default_factory=Passwords)
+    login_limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
+    token_limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
+    # token id -> monotonic time its last use was written (see auth.identity)
+    token_usage: dict[UUID, float] = field(default_factory=dict)
+    # Set after a commit that made deliveries due, so an in-process worker wakes
+    # at once instead of at its next poll.
+    delivery_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def wake_delivery(self) -> None:
+        self.delivery_wakeup.set()
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        passwords: Passwords | None = None,
+        apply_migrations: bool = True,
+    ) -> Services:
+        db = Database(settings.database_url)
+        if apply_migrations:
+            await migrate.upgrade(db)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock or SystemClock(),
+            passwords=passwords or Passwords(),
+            login_limiter=FailureLimiter(settings.login_failures_per_minute),
+            token_limiter=FailureLimiter(settings.token_failures_per_minute),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,251 @@
+"""Every table, in one metadata. Migrations under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from hookline.storage.types import JSONDocument, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[object]:
+    return Column("id", Uuid, primary_key=True)
+
+
+def _fk(
+    name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE"
+) -> Column[object]:
+    return Column(name, Uuid, ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+profiles = Table(
+    "profiles",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("fullname", String(250), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    _id(),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    _fk("profile_id", "profiles.id"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "profile_id"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    _id(),
+    Column("name", String(250), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Uuid, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile_id", Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "profile_id"),
+)
+
+team_invitations = Table(
+    "team_invitations",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id"),
+    Column("email", String(254), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _fk("invited_by", "profiles.id", nullable=True, ondelete="SET NULL"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "team_id"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    _id(),
+    _fk("profile_id", "profiles.id"),
+    Column("name", String(250), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("last4", String(4), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_used_ip", String(64), nullable=True),
+    Index(None, "profile_id"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id"),
+    Column("name", String(250), nullable=False),
+    Column("is_pinned", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index(None, "team_id"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    _id(),
+    _fk("project_id", "projects.id"),
+    Column("name", String(250), nullable=False),
+    Column("is_shared", Boolean, nullable=False, default=False),
+    Column("revn", Integer, nullable=False, default=0),
+    Column("features", JSONDocument, nullable=False),
+    Column("data", JSONDocument, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index(None, "project_id"),
+)
+
+comment_threads = Table(
+    "comment_threads",
+    metadata,
+    _id(),
+    _fk("file_id", "files.id"),
+    _fk("owner_id", "profiles.id"),
+    Column("content", Text, nullable=False),
+    Column("position", JSONDocument, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index(None, "file_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    _id(),
+    _fk("thread_id", "comment_threads.id"),
+    _fk("owner_id", "profiles.id"),
+    Column("content", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index(None, "thread_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id"),
+    Column("name", String(250), nullable=False),
+    Column("uri", String(2048), nullable=False),
+    Column("mtype", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    # active | inactive | disabled-by-errors
+    Column("state", String(32), nullable=False),
+    # null: every event; else a list of event names
+    Column("events", JSONDocument, nullable=True),
+    Column("verify_ssl", Boolean, nullable=False),
+    Column("max_events_per_request", Integer, nullable=False),
+    Column("ordered", Boolean, nullable=False),
+    Column("secret_enc", Text, nullable=False),
+    Column("previous_secret_enc", Text, nullable=True),
+    Column("previous_secret_expires_at", UTCDateTime, nullable=True),
+    Column("error_code", String(120), nullable=True),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_triggered_at", UTCDateTime, nullable=True),
+    _fk("created_by", "profiles.id", nullable=True, ondelete="SET NULL"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "team_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    _id(),
+    Column("name", String(120), nullable=False),
+    _fk("team_id", "teams.id"),
+    Column("profile_id", Uuid, nullable=True),
+    Column("props", JSONDocument, nullable=False),
+    # Set for events merged while unsent (update-file: "<profile>:<file>").
+    Column("coalesce_key", String(160), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("tracked_at", UTCDateTime, nullable=False),
+    Index(None, "team_id", "created_at"),
+    Index(None, "coalesce_key"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # UUIDv7: sorting by id is event order for one webhook.
+    _id(),
+    _fk("webhook_id", "webhooks.id"),
+    _fk("event_id", "events.id"),
+    # pending | retrying | succeeded | failed | paused
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("last_error", String(120), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_duration_ms", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "webhook_id", "id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    _id(),
+    _fk("delivery_id", "deliveries.id"),
+    Column("attempt", Integer, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("request_headers", JSONDocument, nullable=False),
+    Column("request_body", Text, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_headers", JSONDocument, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("error_code", String(120), nullable=True),
+    # Events in the request this attempt was part of; request_body holds this
+    # delivery's own event, so a batch is not stored once per member.
+    Column("batch_size", Integer, nullable=False, default=1),
+    Index(None, "delivery_id", "attempt"),
+    Index(None, "sent_at"),
+)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from hookline.auth.ratelimit import FailureLimiter
+from hookline.errors import RateLimited
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_eleventh_attempt_is_refused_until_the_window_moves() -> None:
+    tick = Ticker()
+    limiter = FailureLimiter(10, 60, monotonic=tick)
+    for _ in range(10):
+        limiter.check("k")
+        limiter.record_failure("k")
+    with pytest.raises(RateLimited) as info:
+        limiter.check("k")
+    assert info.value.retry_after == 60
+    tick.now += 30
+    with pytest.raises(RateLimited) as info:
+        limiter.check("k")
+    assert info.value.retry_after == 30
+    tick.now += 30.5
+    limiter.check("k")
+    limiter.check("other")
+
+
+def test_reset_and_key_cap() -> None:
+    limiter = FailureLimiter(1, 60, monotonic=Ticker(), max_keys=3)
+    limiter.record_failure("a")
+    limiter.reset("a")
+    limiter.check("a")
+    for key in "bcdef":
+        limiter.record_failure(key)
+    assert len(limiter._failures) <= 3
