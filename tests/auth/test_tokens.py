@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hookline.auth import tokens
+
+
+def test_format_is_prefix_random_checksum() -> None:
+    value = tokens.new_token()
+    assert len(value) == tokens.LENGTH == 40
+    assert value.startswith("hlp_")
+    random_part = value[4:34]
+    assert value[34:] == tokens.base62(zlib.crc32(random_part.encode()), 6)
+    assert tokens.well_formed(value)
+
+
+def test_base62_is_most_significant_first_and_padded() -> None:
+    assert tokens.base62(0, 6) == "000000"
+    assert tokens.base62(61, 6) == "00000z"
+    assert tokens.base62(62, 6) == "000010"
+    assert tokens.base62(2**32 - 1, 6) == "4gfFC3"
+
+
+@given(st.integers(0, 29), st.sampled_from(tokens.ALPHABET))
+def test_any_changed_character_fails_the_checksum(position: int, char: str) -> None:
+    value = "hlp_" + "a" * 30
+    value += tokens.checksum(value[4:])
+    changed = value[: 4 + position] + char + value[5 + position :]
+    # CRC32 catches every single-character change.
+    assert tokens.well_formed(changed) == (changed == value)
+
+
+@given(st.text(max_size=60))
+def test_garbage_is_never_well_formed_unless_checksummed(text: str) -> None:
+    if tokens.well_formed(text):
+        assert tokens.checksum(text[4:34]) == text[34:]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("720h", timedelta(days=30)),
+        ("1440h", timedelta(days=60)),
+        ("2160h", timedelta(days=90)),
+        ("4320h", timedelta(days=180)),
+        ("90m", timedelta(minutes=90)),
+        ("1h30m", timedelta(minutes=90)),
+        ("10s", timedelta(seconds=10)),
+        ("P30D", timedelta(days=30)),
+        ("PT2S", timedelta(seconds=2)),
+        ("P1W", timedelta(weeks=1)),
+        ("P1DT12H", timedelta(days=1, hours=12)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert tokens.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "0s", "0h", "-5h", "5", "h", "P", "PT", "P0D", "1d", "PT0.5S", "xyz"]
+)
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        tokens.parse_duration(text)
+
+
+@given(st.text(max_size=20))
+def test_duration_parsing_never_raises_anything_but_valueerror(text: str) -> None:
+    try:
+        assert tokens.parse_duration(text) >= timedelta(seconds=1)
+    except ValueError:
+        pass
