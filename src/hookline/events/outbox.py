@@ -1,0 +1,159 @@
+"""The transactional outbox: an event row and one delivery row per webhook that
+wants it, written in the transaction of the command that raised the event. If
+the command fails, nothing is written; once it commits, nothing is lost."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from sqlalchemy import and_, exists, insert, select, update
+
+from hookline.ids import new_id
+from hookline.rpc.context import Context
+from hookline.storage.tables import deliveries, events, webhooks
+
+# Params never copied into an event's props.
+SENSITIVE = frozenset({"password", "old_password", "token", "session_id", "secret"})
+NOTIFY_CHANNEL = "hookline_deliveries"
+
+
+def props_from_params(params: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = params.model_dump(mode="json", exclude_none=True, exclude=set(SENSITIVE))
+    return data
+
+
+async def record_command_events(ctx: Context, name: str, params: BaseModel) -> None:
+    base = props_from_params(params)
+    for draft in ctx.events:
+        if draft.props is not None:
+            props = to_jsonable_python(draft.props)
+        else:
+            props = {**base, **to_jsonable_python(draft.extra)}
+        props = {k: v for k, v in props.items() if v is not None and k not in SENSITIVE}
+        await record(ctx, name, draft.team_id, props, coalesce_key=draft.coalesce_key)
+
+
+def _wants(event_names: Any, name: str) -> bool:
+    return event_names is None or (isinstance(event_names, list) and name in event_names)
+
+
+async def record(
+    ctx: Context,
+    name: str,
+    team_id: UUID,
+    props: dict[str, Any],
+    *,
+    coalesce_key: str | None = None,
+    only_webhook: UUID | None = None,
+) -> UUID | None:
+    """Record event ``name`` for the team's webhooks that want it; answers the
+    event id, or None when no webhook wants it (then nothing is stored)."""
+    query = select(webhooks.c.id, webhooks.c.events, webhooks.c.state).where(
+        webhooks.c.team_id == team_id, webhooks.c.is_active.is_(True)
+    )
+    if only_webhook is not None:
+        query = query.where(webhooks.c.id == only_webhook)
+    rows = (await ctx.conn.execute(query)).all()
+    targets = [row for row in rows if only_webhook is not None or _wants(row.events, name)]
+    if not targets:
+        return None
+    now = ctx.now
+    due = now
+    if coalesce_key is not None:
+        merged = await _merge(ctx, coalesce_key, props)
+        if merged is not None:
+            return merged
+        settings = ctx.services.settings
+        due = now + timedelta(
+            seconds=min(settings.coalesce_window_s, settings.coalesce_max_delay_s)
+        )
+    event_id = new_id()
+    profile_id = ctx.identity.profile_id if ctx.identity is not None else None
+    await ctx.conn.execute(
+        insert(events).values(
+            id=event_id,
+            name=name,
+            team_id=team_id,
+            profile_id=profile_id,
+            props=props,
+            coalesce_key=coalesce_key,
+            created_at=now,
+            tracked_at=now,
+        )
+    )
+    await ctx.conn.execute(
+        insert(deliveries),
+        [
+            {
+                "id": new_id(),
+                "webhook_id": row.id,
+                "event_id": event_id,
+                "status": "paused" if row.state == "disabled-by-errors" else "pending",
+                "attempts": 0,
+                "next_attempt_at": due,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in targets
+        ],
+    )
+    await announce(ctx)
+    return event_id
+
+
+async def _merge(ctx: Context, key: str, props: dict[str, Any]) -> UUID | None:
+    """Fold an edit into the still-unsent event with the same key: refresh its
+    props and push its due time back by the quiet window, but never past the
+    cap counted from the first edit. None when there is no such event."""
+    unsent = and_(
+        deliveries.c.event_id == events.c.id,
+        deliveries.c.status == "pending",
+        deliveries.c.attempts == 0,
+        deliveries.c.lease_owner.is_(None),
+    )
+    row = (
+        await ctx.conn.execute(
+            select(events.c.id, events.c.created_at)
+            .where(events.c.coalesce_key == key, exists().where(unsent))
+            .order_by(events.c.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    settings = ctx.services.settings
+    first: datetime = row.created_at
+    due = min(
+        ctx.now + timedelta(seconds=settings.coalesce_window_s),
+        first + timedelta(seconds=settings.coalesce_max_delay_s),
+    )
+    moved = await ctx.conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.event_id == row.id,
+            deliveries.c.status == "pending",
+            deliveries.c.attempts == 0,
+            deliveries.c.lease_owner.is_(None),
+        )
+        .values(next_attempt_at=due, updated_at=ctx.now)
+    )
+    if not moved.rowcount:
+        return None  # a worker took it meanwhile: this edit starts a new event
+    await ctx.conn.execute(
+        update(events).where(events.c.id == row.id).values(props=props, tracked_at=ctx.now)
+    )
+    return UUID(str(row.id))
+
+
+async def announce(ctx: Context) -> None:
+    """Wake delivery once this transaction commits: in process, and through
+    LISTEN/NOTIFY for workers in other processes on PostgreSQL."""
+    services = ctx.services
+    if services.wake_delivery not in ctx.after_commit:
+        ctx.after_commit.append(services.wake_delivery)
+        if not services.db.is_sqlite:
+            await ctx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
