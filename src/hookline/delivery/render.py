@@ -1,0 +1,93 @@
+"""Request bodies: an event exactly as documented, or a batch of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic.alias_generators import to_camel
+
+from hookline.rpc import codec
+
+JSON = "application/json"
+TRANSIT = "application/transit+json"
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: UUID
+    name: str
+    team_id: UUID
+    profile_id: UUID | None
+    props: dict[str, Any]
+    created_at: datetime
+    tracked_at: datetime
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _camel_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {to_camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def json_document(event: EventRow) -> dict[str, Any]:
+    """The event object with camelCase keys, ids and instants as strings."""
+    return {
+        "id": str(event.id),
+        "name": event.name,
+        "profileId": str(event.profile_id) if event.profile_id else None,
+        "teamId": str(event.team_id),
+        "props": _camel_keys(event.props),
+        "createdAt": _iso(event.created_at),
+        "trackedAt": _iso(event.tracked_at),
+    }
+
+
+def _typed(key: str, value: Any) -> Any:
+    """Props are stored as JSON; Transit gets UUIDs and instants back."""
+    if isinstance(value, dict):
+        return {k: _typed(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(key, v) for v in value]
+    if isinstance(value, str):
+        try:
+            if key == "id" or key.endswith(("_id", "ids")):
+                return UUID(value)
+            if key.endswith("_at"):
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value
+
+
+def transit_document(event: EventRow) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "profile_id": event.profile_id,
+        "team_id": event.team_id,
+        "props": {k: _typed(k, v) for k, v in event.props.items()},
+        "created_at": event.created_at,
+        "tracked_at": event.tracked_at,
+    }
+
+
+def body(mtype: str, items: list[EventRow], batch: bool) -> bytes:
+    """One event as an object, or (``batch``) a list of events in order."""
+    if mtype == TRANSIT:
+        docs = [transit_document(e) for e in items]
+        return codec.encode_transit(docs if batch else docs[0])
+    json_docs = [json_document(e) for e in items]
+    return codec.encode_json(json_docs if batch else json_docs[0])
+
+
+def single_body(mtype: str, event: EventRow) -> bytes:
+    return body(mtype, [event], batch=False)

@@ -1,0 +1,376 @@
+"""What the worker reads and writes: claiming due deliveries with a lease,
+renewing and releasing leases, and recording outcomes in batches."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.delivery.render import EventRow
+from hookline.ids import new_id
+from hookline.settings import Settings
+from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
+
+DUE = ("pending", "retrying")
+UNFINISHED = ("pending", "retrying", "paused")
+RETRY_AFTER_MAX_S = 24 * 3600.0
+
+
+@dataclass
+class WebhookRow:
+    id: UUID
+    uri: str
+    mtype: str
+    verify_ssl: bool
+    max_events_per_request: int
+    ordered: bool
+    secret_enc: str
+    previous_secret_enc: str | None
+    previous_secret_expires_at: datetime | None
+
+
+@dataclass
+class Claimed:
+    delivery_id: UUID
+    attempts: int
+    webhook: WebhookRow
+    event: EventRow
+
+
+@dataclass
+class Result:
+    """The outcome of one request, for each delivery it carried."""
+
+    items: list[Claimed]
+    message_id: str
+    sent_at: datetime
+    url: str
+    request_headers: dict[str, str]
+    bodies: list[str]  # each delivery's own event document
+    ok: bool
+    status: int | None
+    response_headers: dict[str, str] | None
+    response_body: str | None
+    duration_ms: int
+    error_code: str | None
+    retry_after_s: float | None
+
+
+def _free_lease(now: datetime) -> Any:
+    return or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at < now)
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    owner: str,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+    skip_webhooks: set[UUID],
+    postgres: bool,
+) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries. Unordered webhooks: any due ones,
+    oldest due first. Ordered webhooks: only the oldest unfinished delivery."""
+    base = [
+        deliveries.c.status.in_(DUE),
+        deliveries.c.next_attempt_at <= now,
+        _free_lease(now),
+        webhooks.c.is_active.is_(True),
+    ]
+    if skip_webhooks:
+        base.append(deliveries.c.webhook_id.not_in(skip_webhooks))
+    unordered = (
+        select(deliveries.c.id)
+        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+        .where(*base, webhooks.c.ordered.is_(False))
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+    )
+    earlier = deliveries.alias("earlier")
+    heads = (
+        select(deliveries.c.id)
+        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+        .where(
+            *base,
+            webhooks.c.ordered.is_(True),
+            ~exists().where(
+                earlier.c.webhook_id == deliveries.c.webhook_id,
+                earlier.c.id < deliveries.c.id,
+                earlier.c.status.in_(UNFINISHED),
+            ),
+        )
+        .limit(limit)
+    )
+    if postgres:
+        unordered = unordered.with_for_update(of=deliveries, skip_locked=True)
+        heads = heads.with_for_update(of=deliveries, skip_locked=True)
+    until = now + timedelta(seconds=lease_s)
+    ids: list[UUID] = []
+    for candidates in (unordered, heads):
+        claimed = await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(candidates.scalar_subquery()))
+            .values(lease_owner=owner, lease_expires_at=until)
+            .returning(deliveries.c.id)
+        )
+        ids.extend(row.id for row in claimed)
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(
+            deliveries.c.id.label("delivery_id"),
+            deliveries.c.attempts,
+            webhooks.c.id.label("webhook_id"),
+            webhooks.c.uri,
+            webhooks.c.mtype,
+            webhooks.c.verify_ssl,
+            webhooks.c.max_events_per_request,
+            webhooks.c.ordered,
+            webhooks.c.secret_enc,
+            webhooks.c.previous_secret_enc,
+            webhooks.c.previous_secret_expires_at,
+            events.c.id.label("event_id"),
+            events.c.name,
+            events.c.team_id,
+            events.c.profile_id,
+            events.c.props,
+            events.c.created_at,
+            events.c.tracked_at,
+        )
+        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+        .join(events, events.c.id == deliveries.c.event_id)
+        .where(deliveries.c.id.in_(ids))
+        .order_by(deliveries.c.id)
+    )
+    found: list[Claimed] = []
+    hooks: dict[UUID, WebhookRow] = {}
+    for row in rows:
+        hook = hooks.get(row.webhook_id)
+        if hook is None:
+            hook = hooks[row.webhook_id] = WebhookRow(
+                row.webhook_id,
+                row.uri,
+                row.mtype,
+                row.verify_ssl,
+                row.max_events_per_request,
+                row.ordered,
+                row.secret_enc,
+                row.previous_secret_enc,
+                row.previous_secret_expires_at,
+            )
+        event = EventRow(
+            row.event_id,
+            row.name,
+            row.team_id,
+            row.profile_id,
+            row.props,
+            row.created_at,
+            row.tracked_at,
+        )
+        found.append(Claimed(row.delivery_id, row.attempts, hook, event))
+    return found
+
+
+async def renew(conn: AsyncConnection, owner: str, ids: list[UUID], until: datetime) -> None:
+    if ids:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.lease_owner == owner, deliveries.c.id.in_(ids))
+            .values(lease_expires_at=until)
+        )
+
+
+async def release(conn: AsyncConnection, owner: str, ids: list[UUID]) -> None:
+    """Give back leases on deliveries this worker will not send (shutdown)."""
+    if ids:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.lease_owner == owner, deliveries.c.id.in_(ids))
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
+
+def retry_delay(settings: Settings, attempts: int, retry_after_s: float | None) -> float | None:
+    """Seconds until the next attempt after ``attempts`` failed ones; None when
+    the schedule is used up."""
+    schedule = settings.retry_schedule
+    if attempts > len(schedule):
+        return None
+    if retry_after_s is not None:
+        return min(max(retry_after_s, 1.0), RETRY_AFTER_MAX_S)
+    base = schedule[attempts - 1]
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+async def record(
+    conn: AsyncConnection, settings: Settings, results: list[Result], now: datetime
+) -> list[UUID]:
+    """Write outcomes: attempts, delivery states, webhook error tracking.
+    Answers the webhooks this disabled."""
+    ids = [item.delivery_id for r in results for item in r.items]
+    present = {
+        row.id
+        for row in await conn.execute(select(deliveries.c.id).where(deliveries.c.id.in_(ids)))
+    }
+    attempt_rows: list[dict[str, Any]] = []
+    delivery_rows: list[dict[str, Any]] = []
+    gone: set[UUID] = set()
+    for result in results:
+        if result.status == 410:
+            gone.update(item.webhook.id for item in result.items)
+        for item, doc in zip(result.items, result.bodies, strict=True):
+            if item.delivery_id not in present:
+                continue  # its webhook was deleted meanwhile
+            attempt = item.attempts + 1
+            attempt_rows.append(
+                {
+                    "id": new_id(),
+                    "delivery_id": item.delivery_id,
+                    "attempt": attempt,
+                    "sent_at": result.sent_at,
+                    "url": result.url,
+                    "request_headers": result.request_headers,
+                    "request_body": doc,
+                    "response_status": result.status,
+                    "response_headers": result.response_headers,
+                    "response_body": result.response_body,
+                    "duration_ms": result.duration_ms,
+                    "error_code": result.error_code,
+                    "batch_size": len(result.items),
+                }
+            )
+            if result.ok:
+                status, due = "succeeded", result.sent_at
+            elif result.status == 410:
+                status, due = "paused", now
+            else:
+                delay = retry_delay(settings, attempt, result.retry_after_s)
+                if delay is None:
+                    status, due = "failed", result.sent_at
+                else:
+                    status, due = "retrying", now + timedelta(seconds=delay)
+            delivery_rows.append(
+                {
+                    "b_id": item.delivery_id,
+                    "b_status": status,
+                    "b_attempts": attempt,
+                    "b_due": due,
+                    "b_error": result.error_code,
+                    "b_status_code": result.status,
+                    "b_at": result.sent_at,
+                    "b_ms": result.duration_ms,
+                }
+            )
+    if attempt_rows:
+        await conn.execute(insert(delivery_attempts), attempt_rows)
+    if delivery_rows:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                attempts=bindparam("b_attempts"),
+                next_attempt_at=bindparam("b_due"),
+                last_error=bindparam("b_error"),
+                last_status=bindparam("b_status_code"),
+                last_attempt_at=bindparam("b_at"),
+                last_duration_ms=bindparam("b_ms"),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            ),
+            delivery_rows,
+        )
+    await _track_webhooks(conn, results, now)
+    touched = {r.items[0].webhook.id for r in results}
+    return await _disable(conn, settings, touched, gone, now)
+
+
+async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: datetime) -> None:
+    """Consecutive failures per webhook; a success resets them."""
+    runs: dict[UUID, tuple[bool, int, str | None, datetime | None]] = {}
+    for result in results:
+        hook = result.items[0].webhook.id
+        reset, failures, code, triggered = runs.get(hook, (False, 0, None, None))
+        if result.ok:
+            runs[hook] = (True, 0, None, result.sent_at)
+        else:
+            runs[hook] = (reset, failures + 1, result.error_code, triggered)
+    for hook, (reset, failures, code, triggered) in runs.items():
+        values: dict[str, Any] = {}
+        if reset:
+            values["error_count"] = failures
+            values["error_code"] = code
+        elif failures:
+            values["error_count"] = webhooks.c.error_count + failures
+            values["error_code"] = code
+        if triggered is not None:
+            values["last_triggered_at"] = triggered
+        if values:
+            await conn.execute(update(webhooks).where(webhooks.c.id == hook).values(**values))
+
+
+async def _disable(
+    conn: AsyncConnection,
+    settings: Settings,
+    touched: set[UUID],
+    gone: set[UUID],
+    now: datetime,
+) -> list[UUID]:
+    """Turn off webhooks that failed too often (or answered 410 Gone) and hold
+    their remaining deliveries until someone re-activates them."""
+    changed = await conn.execute(
+        update(webhooks)
+        .where(
+            webhooks.c.is_active.is_(True),
+            webhooks.c.id.in_(touched),
+            or_(
+                webhooks.c.error_count >= settings.disable_after_failures,
+                webhooks.c.id.in_(gone) if gone else false(),
+            ),
+        )
+        .values(state="disabled-by-errors", is_active=False, updated_at=now)
+        .returning(webhooks.c.id)
+    )
+    disabled: list[UUID] = [row.id for row in changed]
+    if disabled:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.webhook_id.in_(disabled), deliveries.c.status.in_(DUE))
+            .values(status="paused", lease_owner=None, lease_expires_at=None, updated_at=now)
+        )
+    return disabled
+
+
+async def clean_up(conn: AsyncConnection, settings: Settings, now: datetime) -> int:
+    """Drop history older than the retention period; answers attempts removed."""
+    cutoff = now - timedelta(days=settings.retention_days)
+    removed = await conn.execute(
+        delete(delivery_attempts).where(delivery_attempts.c.sent_at < cutoff)
+    )
+    await conn.execute(
+        delete(deliveries).where(
+            deliveries.c.status.in_(("succeeded", "failed")), deliveries.c.updated_at < cutoff
+        )
+    )
+    await conn.execute(
+        delete(events).where(
+            events.c.created_at < cutoff,
+            ~exists().where(deliveries.c.event_id == events.c.id),
+        )
+    )
+    return int(removed.rowcount or 0)
+
+
+async def queue_depth(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(
+        select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+    )
+    return {row[0]: int(row[1]) for row in rows}

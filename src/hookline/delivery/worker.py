@@ -1,0 +1,360 @@
+"""The delivery worker: claims due deliveries with a lease, sends them with
+bounded concurrency (overall and per webhook), batches events for webhooks
+that accept several per request, and records outcomes in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import timedelta
+from uuid import UUID
+
+import hookline
+from hookline.delivery import render, signing, store
+from hookline.delivery.sender import Sender
+from hookline.services import Services
+from hookline.webhooks.secrets import SecretUnavailable, unseal
+
+log = logging.getLogger("hookline.worker")
+
+CLAIM_LIMIT = 500
+POLL_S = 1.0
+FLUSH_EVERY_S = 0.05
+FLUSH_SIZE = 200
+CLEANUP_EVERY_S = 3600.0
+
+
+def message_id(items: list[store.Claimed]) -> str:
+    """``webhook-id``: the same for every retry and re-send of a message."""
+    if len(items) == 1:
+        return f"msg_{items[0].delivery_id.hex}"
+    joined = ",".join(sorted(str(item.delivery_id) for item in items))
+    return f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, joined).hex}"
+
+
+class Worker:
+    """Runs delivery until stopped. ``start`` returns once the worker runs;
+    ``stop`` stops claiming, lets requests in flight finish, gives back leases
+    on what it has not sent, writes the last outcomes and returns."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.sender = Sender(self.settings)
+        self.metrics = services.metrics
+        self.held: dict[UUID, store.Claimed] = {}
+        self.buffers: dict[UUID, list[store.Claimed]] = {}
+        self.buffer_changed: dict[UUID, asyncio.Event] = {}
+        self.pumps: dict[UUID, asyncio.Task[None]] = {}
+        self.per_webhook: dict[UUID, asyncio.Semaphore] = {}
+        self.overall = asyncio.Semaphore(self.settings.delivery_concurrency)
+        self.sending: set[asyncio.Task[None]] = set()
+        self.results: list[store.Result] = []
+        self.unflushed: set[UUID] = set()
+        self.results_ready = asyncio.Event()
+        self.room = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.max_held = max(2 * self.settings.delivery_concurrency, 200)
+        self._secrets: dict[str, str] = {}
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.services.db.read() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        loops = [self._claim_loop(), self._flush_loop(), self._renew_loop(), self._cleanup_loop()]
+        if not self.services.db.is_sqlite:
+            loops.append(self._listen_loop())
+        self.tasks = [asyncio.create_task(loop) for loop in loops]
+        log.info("worker started", extra={"owner": self.owner})
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        self.services.wake_delivery()
+        claim_loop, *others = self.tasks
+        with contextlib.suppress(asyncio.CancelledError):
+            await claim_loop
+        for pump in list(self.pumps.values()):
+            pump.cancel()
+        await asyncio.gather(*self.pumps.values(), return_exceptions=True)
+        if self.sending:
+            await asyncio.wait(self.sending, timeout=self.settings.request_timeout_s + 5)
+        unsent = [d for d in self.held if d not in self.unflushed]
+        self.results_ready.set()
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._flush()
+        try:
+            async with self.services.db.write() as conn:
+                await store.release(conn, self.owner, unsent)
+        except Exception:  # the leases expire by themselves
+            log.warning("could not release leases at shutdown", exc_info=True)
+        await self.sender.close()
+        log.info("worker stopped", extra={"released": len(unsent)})
+
+    # -- claiming -------------------------------------------------------------
+
+    def _saturated(self) -> set[UUID]:
+        counts: dict[UUID, int] = {}
+        for item in self.held.values():
+            counts[item.webhook.id] = counts.get(item.webhook.id, 0) + 1
+        cap_of = {i.webhook.id: i.webhook.max_events_per_request for i in self.held.values()}
+        per = self.settings.delivery_concurrency_per_webhook
+        return {hook for hook, n in counts.items() if n >= 4 * per * cap_of[hook]}
+
+    async def _claim_loop(self) -> None:
+        backoff = 0.5
+        wakeup = self.services.delivery_wakeup
+        while not self.stopping.is_set():
+            room = self.max_held - len(self.held)
+            if room <= 0:
+                self.room.clear()
+                await self._wait(self.room, POLL_S)
+                continue
+            wakeup.clear()
+            try:
+                async with self.services.db.write() as conn:
+                    claimed = await store.claim(
+                        conn,
+                        owner=self.owner,
+                        now=self.services.clock.now(),
+                        lease_s=self.settings.delivery_lease_s,
+                        limit=min(room, CLAIM_LIMIT),
+                        skip_webhooks=self._saturated(),
+                        postgres=not self.services.db.is_sqlite,
+                    )
+                backoff = 0.5
+            except Exception:
+                log.warning("claiming failed; retrying", exc_info=True)
+                await self._wait(self.stopping, backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            for item in claimed:
+                self._accept(item)
+            if len(claimed) < min(room, CLAIM_LIMIT):
+                await self._wait(wakeup, POLL_S)
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, timeout: float) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+        # cancellation that arrives as the event is set, and stop() would hang.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await event.wait()
+
+    def _accept(self, item: store.Claimed) -> None:
+        hook = item.webhook.id
+        self.held[item.delivery_id] = item
+        self.buffers.setdefault(hook, []).append(item)
+        self.buffer_changed.setdefault(hook, asyncio.Event()).set()
+        pump = self.pumps.get(hook)
+        if pump is None or pump.done():
+            self.pumps[hook] = asyncio.create_task(self._pump(hook))
+
+    # -- sending --------------------------------------------------------------
+
+    async def _pump(self, hook: UUID) -> None:
+        """Send a webhook's buffered deliveries, up to N per request, waiting up
+        to the linger time for a batch to fill."""
+        buffer = self.buffers[hook]
+        changed = self.buffer_changed[hook]
+        linger = self.settings.batch_linger_ms / 1000
+        while buffer:
+            webhook = buffer[0].webhook
+            size = webhook.max_events_per_request
+            if size > 1 and len(buffer) < size:
+                deadline = time.monotonic() + linger
+                while len(buffer) < size and time.monotonic() < deadline:
+                    changed.clear()
+                    await self._wait(changed, deadline - time.monotonic())
+            limit = 1 if webhook.ordered else self.settings.delivery_concurrency_per_webhook
+            gate = self.per_webhook.setdefault(hook, asyncio.Semaphore(limit))
+            await gate.acquire()
+            await self.overall.acquire()
+            batch = buffer[:size]
+            del buffer[:size]
+            task = asyncio.create_task(self._send(batch, gate))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+        self.pumps.pop(hook, None)
+
+    def _secrets_for(self, webhook: store.WebhookRow) -> list[str]:
+        key = self.settings.secret_key
+        found = []
+        for sealed in (webhook.secret_enc, webhook.previous_secret_enc):
+            if sealed is None:
+                continue
+            if sealed == webhook.previous_secret_enc:
+                expires = webhook.previous_secret_expires_at
+                if expires is None or expires <= self.services.clock.now():
+                    continue
+            if sealed not in self._secrets:
+                if len(self._secrets) > 10_000:
+                    self._secrets.clear()
+                self._secrets[sealed] = unseal(key, sealed)
+            found.append(self._secrets[sealed])
+        return found
+
+    async def _send(self, items: list[store.Claimed], gate: asyncio.Semaphore) -> None:
+        webhook = items[0].webhook
+        self.metrics.in_flight += 1
+        try:
+            docs = [render.single_body(webhook.mtype, item.event) for item in items]
+            if len(items) == 1 and webhook.max_events_per_request == 1:
+                body = docs[0]
+                event_name = items[0].event.name
+            else:
+                body = render.body(webhook.mtype, [i.event for i in items], batch=True)
+                event_name = "batch"
+            msg = message_id(items)
+            stamp = int(time.time())
+            headers = {
+                "content-type": webhook.mtype,
+                "user-agent": f"Hookline/{hookline.__version__}",
+                "webhook-id": msg,
+                "webhook-timestamp": str(stamp),
+                "x-hookline-event": event_name,
+            }
+            sent_at = self.services.clock.now()
+            try:
+                secrets = self._secrets_for(webhook)
+            except SecretUnavailable:
+                secrets = []
+            if secrets:
+                headers["webhook-signature"] = signing.signature_header(secrets, msg, stamp, body)
+                outcome = await self.sender.send(webhook.uri, body, headers, webhook.verify_ssl)
+            else:
+                from hookline.delivery.sender import Outcome
+
+                outcome = Outcome(ok=False, error_code="secret-unavailable")
+            self.metrics.observe(
+                "success" if outcome.ok else (outcome.error_code or "error").split(":")[0],
+                outcome.duration_ms / 1000,
+            )
+            self.results.append(
+                store.Result(
+                    items=items,
+                    message_id=msg,
+                    sent_at=sent_at,
+                    url=webhook.uri,
+                    request_headers=headers,
+                    bodies=[d.decode() for d in docs],
+                    ok=outcome.ok,
+                    status=outcome.status,
+                    response_headers=outcome.headers or None,
+                    response_body=outcome.body,
+                    duration_ms=outcome.duration_ms,
+                    error_code=outcome.error_code,
+                    retry_after_s=outcome.retry_after_s,
+                )
+            )
+            self.unflushed.update(item.delivery_id for item in items)
+            if len(self.results) >= FLUSH_SIZE:
+                self.results_ready.set()
+        finally:
+            self.metrics.in_flight -= 1
+            gate.release()
+            self.overall.release()
+
+    # -- recording ------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wait(self.results_ready, FLUSH_EVERY_S)
+            self.results_ready.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self.results:
+            return
+        results, self.results = self.results, []
+        try:
+            async with self.services.db.write() as conn:
+                disabled = await store.record(
+                    conn, self.settings, results, self.services.clock.now()
+                )
+        except Exception:
+            log.warning("recording outcomes failed; retrying", exc_info=True)
+            self.results[:0] = results
+            await asyncio.sleep(0.5)
+            return
+        for result in results:
+            for item in result.items:
+                self.held.pop(item.delivery_id, None)
+                self.unflushed.discard(item.delivery_id)
+        if disabled:
+            log.info("webhooks disabled by errors", extra={"webhooks": [str(d) for d in disabled]})
+            self._drop_buffered(set(disabled))
+        self.room.set()
+        self.services.delivery_wakeup.set()
+
+    def _drop_buffered(self, hooks: set[UUID]) -> None:
+        """Deliveries of a webhook just disabled are paused in the database;
+        forget the copies waiting here."""
+        for hook in hooks:
+            for item in self.buffers.get(hook, []):
+                self.held.pop(item.delivery_id, None)
+            self.buffers.get(hook, []).clear()
+
+    # -- leases, cleanup, notifications ---------------------------------------
+
+    async def _renew_loop(self) -> None:
+        every = max(self.settings.delivery_lease_s / 3, 0.2)
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self.held)
+            if not ids:
+                continue
+            until = self.services.clock.now() + timedelta(seconds=self.settings.delivery_lease_s)
+            try:
+                async with self.services.db.write() as conn:
+                    for start in range(0, len(ids), 500):
+                        await store.renew(conn, self.owner, ids[start : start + 500], until)
+            except Exception:
+                log.warning("renewing leases failed", exc_info=True)
+
+    async def _cleanup_loop(self) -> None:
+        await asyncio.sleep(60)
+        while True:
+            try:
+                async with self.services.db.write() as conn:
+                    removed = await store.clean_up(conn, self.settings, self.services.clock.now())
+                if removed:
+                    log.info("old delivery history removed", extra={"attempts": removed})
+            except Exception:
+                log.warning("cleaning up history failed", exc_info=True)
+            await asyncio.sleep(CLEANUP_EVERY_S)
+
+    async def _listen_loop(self) -> None:
+        """LISTEN for commits that made deliveries due (PostgreSQL)."""
+        import asyncpg
+
+        from hookline.events.outbox import NOTIFY_CHANNEL
+
+        url = self.services.db.url.replace("postgresql+asyncpg://", "postgresql://")
+        wakeup = self.services.delivery_wakeup
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(url)
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wakeup.set())
+                wakeup.set()  # catch up on anything sent while not listening
+                while not conn.is_closed():
+                    await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("listening for notifications failed; polling meanwhile")
+                await asyncio.sleep(2)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
