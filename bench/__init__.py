@@ -1,0 +1,1 @@
+"""Benchmarks: Hookline against a bare sender (the ceiling) and a Celery peer."""

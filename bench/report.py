@@ -1,0 +1,85 @@
+"""docs/PERFORMANCE.md and its chart, from one results file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+LABELS = {
+    "ceiling_eps": "Ceiling: bare aiohttp sender (events/s)",
+    "celery_eps": "Celery peer (events/s)",
+    "fanout_celery_s": "Fan-out, Celery peer (s until all arrived)",
+    "memory_peak_rss_mb": "Worker peak RSS while the backlog drains (MB)",
+    "memory_drain_s": "Backlog drain time (s)",
+}
+
+
+def _label(key: str) -> str:
+    if key in LABELS:
+        return LABELS[key]
+    return key.replace("_", " ")
+
+
+def _fmt(value: Any) -> tuple[str, str]:
+    if isinstance(value, dict):
+        return f"{value['median']:.1f}", f"{value['min']:.1f} - {value['max']:.1f}"
+    if isinstance(value, float):
+        return f"{value:.1f}", ""
+    return str(value), ""
+
+
+def chart(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = result["figures"]
+    keys = [k for k in figures if k.endswith("_eps") and isinstance(figures[k], dict)]
+    values = [figures[k]["median"] for k in keys]
+    errors = [
+        [figures[k]["median"] - figures[k]["min"] for k in keys],
+        [figures[k]["max"] - figures[k]["median"] for k in keys],
+    ]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(keys) + 1.5))
+    ax.barh(range(len(keys)), values, xerr=errors, color="#3b6ea8")
+    ax.set_yticks(range(len(keys)), [_label(k) for k in keys], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("events per second (median, whiskers: min-max)")
+    ax.set_title("Hookline delivery throughput, one run on this machine")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(result: dict[str, Any], docs: Path) -> None:
+    docs.mkdir(parents=True, exist_ok=True)
+    chart(result, docs / "performance.png")
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {result['date'][:10]} by `make bench` on {result['machine']['cpus']} CPUs"
+        f" (Python {result['machine']['python']}), in {result['seconds']:.0f} s. Everything ran on"
+        " 127.0.0.1 in one run: the receiver, Hookline on SQLite (`hookline serve`) and on"
+        " PostgreSQL (`hookline serve --no-worker` plus `hookline worker`), a bare aiohttp"
+        " sender (the ceiling) and a Celery worker with Redis (the peer, default prefork pool"
+        " and concurrency, as Celery's documentation advises). Each figure is the median of"
+        f" {result['sizes']['runs']} runs; the spread is min - max. Raw figures:"
+        f" `bench/results/{result['date'][:10]}.json`.",
+        "",
+        "## Bars",
+        "",
+        "| bar | value | target | met |",
+        "|---|---|---|---|",
+    ]
+    for bar in result["bars"]:
+        lines.append(
+            f"| {bar['name']} | {bar['value']:.3g} | {bar['target']} |"
+            f" {'yes' if bar['met'] else '**no**'} |"
+        )
+    lines += ["", "## Figures", "", "| measurement | median | spread |", "|---|---|---|"]
+    for key, value in result["figures"].items():
+        median, spread = _fmt(value)
+        lines.append(f"| {_label(key)} | {median} | {spread} |")
+    lines += ["", "![throughput](performance.png)", ""]
+    (docs / "PERFORMANCE.md").write_text("\n".join(lines))
