@@ -86,6 +86,20 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, moment.timestamp() - time.time())
 
 
+async def _read_up_to(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body up to ``limit`` bytes or its end, whichever comes first, within
+    the request's total timeout (a receiver dripping bytes times out)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await stream.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 class Sender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -135,7 +149,7 @@ class Sender:
                 allow_redirects=False,
                 ssl=verify_ssl,
             ) as response:
-                content = await response.content.read(RESPONSE_BODY_LIMIT)
+                content = await _read_up_to(response.content, RESPONSE_BODY_LIMIT)
                 status = response.status
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
             ok = 200 <= status < 300
