@@ -97,6 +97,14 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
                         for _ in range(sizes.runs)
                     ]
                     figures[f"hookline_{db}_batch{batch}_eps"] = summarize(values)
+        if wanted("isolation"):
+            for db in ("sqlite", "postgresql"):
+                figures[f"hookline_{db}_beside_dead_eps"] = summarize(
+                    [
+                        await ctx.hookline_beside_a_dead_endpoint(db, sizes.events)
+                        for _ in range(sizes.runs)
+                    ]
+                )
         if wanted("fanout"):
             figures["fanout_celery_s"] = summarize(
                 [
@@ -158,6 +166,9 @@ def bars(figures: dict[str, Any]) -> list[dict[str, Any]]:
             bar(f"throughput {db}, 1 event/request vs ceiling", one / ceiling, 0.40)
         if one is not None and celery:
             bar(f"throughput {db}, 1 event/request vs Celery", one / celery, 3.0)
+        beside = med(f"hookline_{db}_beside_dead_eps")
+        if one and beside is not None:
+            bar(f"{db}: healthy webhook beside a dead one vs solo", beside / one, 0.90)
         fan, fan_celery = med(f"fanout_hookline_{db}_s"), med("fanout_celery_s")
         if fan and fan_celery:
             bar(f"fan-out {db} vs Celery (speed-up)", fan_celery / fan, 3.0)
@@ -184,7 +195,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it all runs")
     parser.add_argument(
-        "--only", help="comma-separated: throughput,fanout,latency,api,scaleout,memory"
+        "--only", help="comma-separated: throughput,isolation,fanout,latency,api,scaleout,memory"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")

@@ -192,6 +192,19 @@ class Context:
             stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
             return events / (stats["last_sequenced"] - started)
 
+    async def hookline_beside_a_dead_endpoint(self, db: str, events: int) -> float:
+        """Throughput of a healthy webhook while a second webhook of the same
+        team points at an endpoint that never answers."""
+        async with self.hookline(db) as instance:
+            client, team = await self._client(instance)
+            await client.add_webhook(team, f"{self.receiver_base}/hook", 1)
+            await client.add_webhook(team, f"{self.receiver_base}/never", 1)
+            await self._quiet(1)
+            started = time.time()
+            await client.raise_events(team, events, concurrency=32)
+            stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
+            return events / (stats["last_sequenced"] - started)
+
     # -- the Celery peer -----------------------------------------------------
 
     def _celery(self) -> Any:

@@ -8,6 +8,7 @@
   - NotFound               not-found       404  unknown object, or one the caller may not see
   - ConflictError          conflict        409  stale revision and the like
   - RateLimited            rate-limit      429  too many attempts; carries Retry-After
+  - Unavailable            unavailable     503  the database cannot be reached; retry
   - InternalError          internal        500  a bug; details go to the log only
 """
 
@@ -23,6 +24,7 @@ STATUS_BY_TYPE: dict[str, int] = {
     "not-found": 404,
     "conflict": 409,
     "rate-limit": 429,
+    "unavailable": 503,
     "internal": 500,
 }
 
@@ -98,6 +100,19 @@ class RateLimited(HooklineError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class Unavailable(HooklineError):
+    """The database is out of reach (restarting, failing over); nothing was
+    changed and the same request may be sent again."""
+
+    type = "unavailable"
+
+    def __init__(self, code: str = "database-unavailable", hint: str | None = None) -> None:
+        super().__init__(code, hint or "the database cannot be reached; try again shortly")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 class InternalError(HooklineError):

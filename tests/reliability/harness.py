@@ -14,8 +14,8 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +49,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     in_flight: int = 0
     peak_in_flight: int = 0
+    in_flight_by_path: Counter[str] = field(default_factory=Counter)
+    peak_by_path: Counter[str] = field(default_factory=Counter)
     tls: ssl.SSLContext | None = None
     _runner: web.AppRunner | None = None
 
@@ -93,12 +95,23 @@ class Receiver:
         self.requests.append(Received(request.path, headers, body, time.time()))
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self.in_flight_by_path[request.path] += 1
+        self.peak_by_path[request.path] = max(
+            self.peak_by_path[request.path], self.in_flight_by_path[request.path]
+        )
         try:
             return await self._answer(request)
         finally:
             self.in_flight -= 1
+            self.in_flight_by_path[request.path] -= 1
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._behave(request)
+        except ConnectionResetError:  # the sender gave up on a slow or huge answer
+            return web.Response(status=499)
+
+    async def _behave(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if path.startswith("/ok"):
             return web.Response(status=200, text="ok")

@@ -17,12 +17,14 @@ from hookline.errors import (
     InternalError,
     NotFound,
     RestrictionError,
+    Unavailable,
 )
 from hookline.rpc import codec
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
 from hookline.services import Services
+from hookline.storage.database import is_database_outage
 
 log = logging.getLogger("hookline.rpc")
 
@@ -138,7 +140,11 @@ async def rpc_endpoint(request: Request) -> Response:
     except HooklineError as error:
         request.state.error_code = error.code
         return error_response(error, transit)
-    except Exception:
+    except Exception as error:
+        if is_database_outage(error):
+            log.warning("database unavailable", extra={"command": name})
+            request.state.error_code = "database-unavailable"
+            return error_response(Unavailable(), transit)
         log.exception("command failed", extra={"command": name})
         request.state.error_code = "unexpected-error"
         return error_response(

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -70,3 +70,25 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (restart,
+    failover, network), as opposed to a bug or a constraint: the caller may
+    answer 'try again' rather than 'internal error'."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.DisconnectionError):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError):
+            return True
+        if type(current).__module__.startswith("asyncpg") and (
+            "Connection" in type(current).__name__ or "CannotConnectNow" in type(current).__name__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
