@@ -99,7 +99,11 @@ class Context:
     async def start_common(self) -> None:
         self.receiver, self.receiver_base = start_receiver(self.work)
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256), timeout=aiohttp.ClientTimeout(total=120)
+            connector=aiohttp.TCPConnector(limit=256),
+            timeout=aiohttp.ClientTimeout(total=120),
+            # The servers are on 127.0.0.1: aiohttp keeps cookies from IP hosts
+            # only when told to.
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
         )
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.auth import tokens
 from hookline.auth.sessions import find_session
@@ -38,28 +39,59 @@ def _refuse(services: Services, client_ip: str, code: str, hint: str) -> Authent
     return AuthenticationError(code, hint)
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presented, read before any database work."""
+
+    authorization: str | None
+    session_key: str | None
+    client_ip: str
+
+
 async def identify(
-    services: Services, *, authorization: str | None, session_key: str | None, client_ip: str
+    services: Services,
+    *,
+    authorization: str | None,
+    session_key: str | None,
+    client_ip: str,
 ) -> Identity | None:
-    """The caller, from the Authorization header or else the session cookie.
+    """The caller, in a transaction of its own, noting a token's last use."""
+    credentials = Credentials(authorization, session_key, client_ip)
+    async with services.db.read() as conn:
+        identity = await identify_in(services, conn, credentials)
+    await note_usage(services, identity, client_ip)
+    return identity
+
+
+async def identify_in(
+    services: Services, conn: AsyncConnection, credentials: Credentials
+) -> Identity | None:
+    """The caller, from the Authorization header or else the session cookie,
+    looked up on ``conn`` (the command's own transaction, saving a round trip).
 
     Credentials that are sent but unusable answer 401 for every command, so a
     program with a revoked or expired token finds out at once instead of being
     served as anonymous. An unusable session cookie counts as anonymous: a
     browser cannot be made to drop it before the next answer."""
-    if authorization is not None:
-        return await _from_token(services, authorization, client_ip)
-    if session_key:
-        async with services.db.read() as conn:
-            record = await find_session(
-                conn, services.settings.secret_key, session_key, services.clock.now()
-            )
+    if credentials.authorization is not None:
+        return await _from_token(services, conn, credentials.authorization, credentials.client_ip)
+    if credentials.session_key:
+        record = await find_session(
+            conn, services.settings.secret_key, credentials.session_key, services.clock.now()
+        )
         if record is not None:
             return Identity(record.profile_id, "session", session_id=record.id)
     return None
 
 
-async def _from_token(services: Services, authorization: str, client_ip: str) -> Identity:
+def check_credentials(services: Services, credentials: Credentials) -> None:
+    """Refuse a malformed or mistyped token (and a rate-limited address)
+    before any database work: the checksum catches typos and guesses."""
+    if credentials.authorization is not None:
+        _token_value(services, credentials.authorization, credentials.client_ip)
+
+
+def _token_value(services: Services, authorization: str, client_ip: str) -> str:
     services.token_limiter.check(f"ip:{client_ip}")
     scheme, _, value = authorization.strip().partition(" ")
     token = value.strip()
@@ -67,11 +99,16 @@ async def _from_token(services: Services, authorization: str, client_ip: str) ->
         raise _refuse(
             services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
         )
-    # The checksum refuses typos and guesses before any database work.
     if not tokens.well_formed(token):
         raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
-    async with services.db.read() as conn:
-        record = await tokens.find_token(conn, services.settings.secret_key, token)
+    return token
+
+
+async def _from_token(
+    services: Services, conn: AsyncConnection, authorization: str, client_ip: str
+) -> Identity:
+    token = _token_value(services, authorization, client_ip)
+    record = await tokens.find_token(conn, services.settings.secret_key, token)
     # A revoked token is deleted, so it is indistinguishable from one that never
     # existed: both are "invalid-token", and nothing is kept about revoked values.
     if record is None:
@@ -79,8 +116,14 @@ async def _from_token(services: Services, authorization: str, client_ip: str) ->
     now = services.clock.now()
     if record.expires_at is not None and record.expires_at <= now:
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
-    await _note_usage(services, record.id, client_ip)
     return Identity(record.profile_id, "token", token_id=record.id, scope=record.scope)
+
+
+async def note_usage(services: Services, identity: Identity | None, client_ip: str) -> None:
+    """Record a token's last use (after the command's transaction: on SQLite a
+    write inside another transaction would wait for itself)."""
+    if identity is not None and identity.token_id is not None:
+        await _note_usage(services, identity.token_id, client_ip)
 
 
 async def _note_usage(services: Services, token_id: UUID, client_ip: str) -> None:

@@ -7,7 +7,13 @@ from typing import Any
 
 import pydantic
 
-from hookline.auth.identity import Identity
+from hookline.auth.identity import (
+    Credentials,
+    Identity,
+    check_credentials,
+    identify_in,
+    note_usage,
+)
 from hookline.errors import AuthenticationError, AuthorizationError, ValidationError
 from hookline.events import outbox
 from hookline.rpc.context import CallInfo, Context
@@ -32,26 +38,43 @@ def validate_params(spec: CommandSpec, raw: dict[str, Any]) -> pydantic.BaseMode
         raise ValidationError("params-validation", hint, details=problems) from None
 
 
-async def execute(
-    services: Services,
-    spec: CommandSpec,
-    raw_params: dict[str, Any],
-    identity: Identity | None,
-    call: CallInfo | None = None,
-) -> Any:
+def _admit(spec: CommandSpec, identity: Identity | None) -> None:
     if spec.auth and identity is None:
         raise AuthenticationError("authentication-required", "log in or send a token")
     if identity is not None and identity.scope == "read" and not spec.is_query:
         raise AuthorizationError(
             "insufficient-scope", "this token is read-only: it may call get-* commands only"
         )
-    params = validate_params(spec, raw_params)
+
+
+async def execute(
+    services: Services,
+    spec: CommandSpec,
+    raw_params: dict[str, Any],
+    identity: Identity | None,
+    call: CallInfo | None = None,
+    *,
+    credentials: Credentials | None = None,
+) -> Any:
+    """Run a command in one transaction. Given ``credentials`` instead of an
+    ``identity``, the caller is looked up inside that same transaction."""
+    if credentials is None:
+        _admit(spec, identity)
+        params = validate_params(spec, raw_params)
+    else:
+        check_credentials(services, credentials)
     transaction = services.db.read if spec.is_query else services.db.write
     async with transaction() as conn:
+        if credentials is not None:
+            identity = await identify_in(services, conn, credentials)
+            _admit(spec, identity)
+            params = validate_params(spec, raw_params)
         ctx = Context(services, conn, identity, call or CallInfo(), services.clock.now())
         result = await spec.handler(ctx, params)
         if spec.webhook and ctx.events:
             await outbox.record_command_events(ctx, spec.name, params)
     for callback in ctx.after_commit:
         callback()
+    if credentials is not None:
+        await note_usage(services, identity, credentials.client_ip)
     return result

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.auth import tokens
-from hookline.auth.identity import identify
+from hookline.auth.identity import Credentials
 from hookline.auth.sessions import COOKIE_NAME
 from hookline.errors import (
     AuthenticationError,
@@ -124,13 +124,10 @@ async def rpc_endpoint(request: Request) -> Response:
                     codec.decode_body(body, request.headers.get("content-type", codec.JSON))
                 )
         call = CallInfo(client_ip=client_ip(request), session_key=request.cookies.get(COOKIE_NAME))
-        identity = await identify(
-            services,
-            authorization=request.headers.get("authorization"),
-            session_key=call.session_key,
-            client_ip=call.client_ip,
+        credentials = Credentials(
+            request.headers.get("authorization"), call.session_key, call.client_ip
         )
-        result = await execute(services, spec, params, identity, call)
+        result = await execute(services, spec, params, None, call, credentials=credentials)
         if result is None:
             response = Response(status_code=204)
         else:
