@@ -14,7 +14,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ FULL = Sizes(
     scaleout_events=20_000,
 )
 SMOKE = Sizes(
-    runs=2,
+    runs=1,
     events=60,
     batch_sizes=(1, 10),
     fanout_webhooks=4,
@@ -197,10 +197,23 @@ def main() -> int:
     parser.add_argument(
         "--only", help="comma-separated: throughput,isolation,fanout,latency,api,scaleout,memory"
     )
+    for option in ("runs", "events", "fanout_webhooks", "fanout_events", "backlog"):
+        parser.add_argument(
+            "--" + option.replace("_", "-"),
+            type=int,
+            help=f"override the {option.replace('_', ' ')} of the chosen size",
+        )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
+    overrides = {
+        option: getattr(args, option)
+        for option in ("runs", "events", "fanout_webhooks", "fanout_events", "backlog")
+        if getattr(args, option) is not None
+    }
+    sizes = replace(sizes, events=overrides.pop("events", sizes.events), **overrides)
+    sizes = replace(sizes, scaleout_events=sizes.events)
     stamp = datetime.now(UTC)
     work = ROOT / "bench" / "results" / "tmp" / stamp.strftime("%Y%m%dT%H%M%S")
     work.mkdir(parents=True, exist_ok=True)

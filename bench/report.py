@@ -67,6 +67,10 @@ def write(result: dict[str, Any], docs: Path) -> None:
         f" {result['sizes']['runs']} runs; the spread is min - max. Raw figures:"
         f" `bench/results/{result['date'][:10]}.json`.",
         "",
+        "Sizes: "
+        + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in result["sizes"].items())
+        + ".",
+        "",
         "## Bars",
         "",
         "| bar | value | target | met |",
