@@ -1,0 +1,30 @@
+"""The UI's URLs. Every POST route is a form and checks its CSRF token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hookline.web.pages import page, public_page
+from hookline.web.views import auth, teams
+
+STATIC = Path(__file__).parent / "static"
+GET, POST, BOTH = ["GET", "HEAD"], ["POST"], ["GET", "HEAD", "POST"]
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", public_page(auth.home), methods=GET),
+        Route("/login", public_page(auth.login), methods=BOTH),
+        Route("/signup", public_page(auth.signup), methods=BOTH),
+        Route("/logout", public_page(auth.logout), methods=POST),
+        Route("/invitations/accept", public_page(teams.accept_invitation), methods=BOTH),
+        Route("/teams/new", page(teams.new_team), methods=GET),
+        Route("/teams", page(teams.create_team), methods=POST),
+        Route("/teams/{team_id}", page(teams.show_team), methods=GET),
+        Route("/teams/{team_id}/invitations", page(teams.invite), methods=POST),
+        Route("/teams/{team_id}/members/{member_id}/role", page(teams.change_role), methods=POST),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
