@@ -17,6 +17,7 @@ SOMEONE = str(uuid.uuid4())
 SIGNED_IN_PAGES = [
     "/teams/new",
     f"/teams/{SOMEONE}",
+    "/settings/tokens",
 ]
 
 

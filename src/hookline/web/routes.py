@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hookline.web.pages import page, public_page
-from hookline.web.views import auth, teams
+from hookline.web.views import auth, teams, tokens
 
 STATIC = Path(__file__).parent / "static"
 GET, POST, BOTH = ["GET", "HEAD"], ["POST"], ["GET", "HEAD", "POST"]
@@ -26,5 +26,9 @@ def routes() -> list[BaseRoute]:
         Route("/teams/{team_id}", page(teams.show_team), methods=GET),
         Route("/teams/{team_id}/invitations", page(teams.invite), methods=POST),
         Route("/teams/{team_id}/members/{member_id}/role", page(teams.change_role), methods=POST),
+        Route("/settings/tokens", page(tokens.list_tokens), methods=GET),
+        Route("/settings/tokens", page(tokens.create_token), methods=POST),
+        Route("/settings/tokens/{token_id}/rename", page(tokens.rename_token), methods=POST),
+        Route("/settings/tokens/{token_id}/revoke", page(tokens.revoke_token), methods=POST),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
