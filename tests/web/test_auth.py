@@ -17,6 +17,10 @@ SOMEONE = str(uuid.uuid4())
 SIGNED_IN_PAGES = [
     "/teams/new",
     f"/teams/{SOMEONE}",
+    f"/teams/{SOMEONE}/webhooks",
+    f"/teams/{SOMEONE}/webhooks/new",
+    f"/webhooks/{SOMEONE}",
+    f"/deliveries/{SOMEONE}",
     "/settings/tokens",
 ]
 
@@ -83,13 +87,13 @@ async def test_sign_in_and_log_out(web: WebFactory) -> None:
     assert "The e-mail or the password is wrong" in text(wrong.text)
     assert f'value="{email}"' in wrong.text and "wrong password" not in wrong.text
     signed_in = await visitor.submit(
-        "/login", {"email": email, "password": "correct horse", "next": "/teams/new"}
+        "/login", {"email": email, "password": "correct horse", "next": "/settings/tokens"}
     )
-    assert signed_in.headers["location"] == "/teams/new"
-    assert (await visitor.get("/teams/new")).status_code == 200
+    assert signed_in.headers["location"] == "/settings/tokens"
+    assert (await visitor.get("/settings/tokens")).status_code == 200
     out = await visitor.submit("/logout")
     assert out.status_code == 303 and out.headers["location"] == "/login"
-    assert (await visitor.get("/teams/new")).status_code == 303
+    assert (await visitor.get("/settings/tokens")).status_code == 303
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])

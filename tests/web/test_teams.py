@@ -70,7 +70,7 @@ async def test_change_a_role_and_switch_teams(web: WebFactory, api_factory: ApiF
 async def test_foreign_teams_are_not_found(web: WebFactory, api_factory: ApiFactory) -> None:
     team, _members = await team_with_members(api_factory, ())
     outsider = await web.user()
-    for path in (f"/teams/{team['id']}",):
+    for path in (f"/teams/{team['id']}", f"/teams/{team['id']}/webhooks"):
         response = await outsider.get(path)
         assert response.status_code == 404 and "Not found" in response.text
     for path in (f"/teams/{uuid.uuid4()}", "/teams/not-a-uuid"):

@@ -8,7 +8,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hookline.web.pages import page, public_page
-from hookline.web.views import auth, teams, tokens
+from hookline.web.views import (
+    auth,
+    deliveries,
+    teams,
+    tokens,
+    webhook_page,
+    webhooks,
+)
 
 STATIC = Path(__file__).parent / "static"
 GET, POST, BOTH = ["GET", "HEAD"], ["POST"], ["GET", "HEAD", "POST"]
@@ -26,6 +33,19 @@ def routes() -> list[BaseRoute]:
         Route("/teams/{team_id}", page(teams.show_team), methods=GET),
         Route("/teams/{team_id}/invitations", page(teams.invite), methods=POST),
         Route("/teams/{team_id}/members/{member_id}/role", page(teams.change_role), methods=POST),
+        Route("/teams/{team_id}/webhooks", page(webhooks.list_webhooks), methods=GET),
+        Route("/teams/{team_id}/webhooks", page(webhooks.create_webhook), methods=POST),
+        Route("/teams/{team_id}/webhooks/new", page(webhooks.new_webhook), methods=GET),
+        Route("/webhooks/{webhook_id}", page(webhook_page.show_webhook), methods=GET),
+        Route("/webhooks/{webhook_id}", page(webhook_page.update_webhook), methods=POST),
+        Route(
+            "/webhooks/{webhook_id}/rotate-secret", page(webhook_page.rotate_secret), methods=POST
+        ),
+        Route("/webhooks/{webhook_id}/recover", page(webhook_page.recover), methods=POST),
+        Route("/webhooks/{webhook_id}/test", page(webhooks.send_test), methods=POST),
+        Route("/webhooks/{webhook_id}/delete", page(webhooks.delete_webhook), methods=POST),
+        Route("/deliveries/{delivery_id}", page(deliveries.show_delivery), methods=GET),
+        Route("/deliveries/{delivery_id}/resend", page(deliveries.resend), methods=POST),
         Route("/settings/tokens", page(tokens.list_tokens), methods=GET),
         Route("/settings/tokens", page(tokens.create_token), methods=POST),
         Route("/settings/tokens/{token_id}/rename", page(tokens.rename_token), methods=POST),
