@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from hookline.web.pages import page, public_page
 from hookline.web.views import (
     auth,
+    catalogue,
     deliveries,
     teams,
     tokens,
@@ -27,6 +28,7 @@ def routes() -> list[BaseRoute]:
         Route("/login", public_page(auth.login), methods=BOTH),
         Route("/signup", public_page(auth.signup), methods=BOTH),
         Route("/logout", public_page(auth.logout), methods=POST),
+        Route("/events", public_page(catalogue.events_catalogue), methods=GET),
         Route("/invitations/accept", public_page(teams.accept_invitation), methods=BOTH),
         Route("/teams/new", page(teams.new_team), methods=GET),
         Route("/teams", page(teams.create_team), methods=POST),
