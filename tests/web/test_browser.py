@@ -250,6 +250,10 @@ def test_sorting_and_search(
         assert column(page, "webhooks-table", 1) == ["gamma", "beta", "Alpha"]
         expect(page.locator("th[data-sort-key=name]")).to_have_attribute("aria-sort", "descending")
         assert page.url.endswith("/webhooks")  # sorted here, without a new request
+        assert page.locator("form[role=search] input[name=sort]").input_value() == "-name"
+        page.get_by_role("link", name="State").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("th[data-sort-key=state]")).to_have_attribute("aria-sort", "ascending")
         page.get_by_role("link", name="URL").click()
         assert column(page, "webhooks-table", 1) == ["gamma", "Alpha", "beta"]
         page.get_by_label("Search webhooks").fill("GAM")

@@ -107,10 +107,3 @@ class HistoryQuery:
         the first page."""
         target = f"-{column}" if self.sort == column else column
         return self.url(path, sort=target, cursor="")
-
-    def aria_sort(self, column: str) -> str:
-        if self.sort == column:
-            return "ascending"
-        if self.sort == f"-{column}":
-            return "descending"
-        return "none"

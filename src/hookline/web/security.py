@@ -26,11 +26,7 @@ PAGE_HEADERS = {
 }
 
 
-def protect(response: Response, *, no_store: bool = False) -> Response:
-    """Add the page headers; ``no_store`` keeps pages with personal data or a
-    shown-once secret out of every cache, the back button's included."""
+def protect(response: Response) -> Response:
     for name, value in PAGE_HEADERS.items():
         response.headers[name] = value
-    if no_store:
-        response.headers["Cache-Control"] = "no-store"
     return response

@@ -83,6 +83,11 @@
       if (th.hasAttribute("aria-sort")) { th.setAttribute("aria-sort", "none"); }
     });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    // A search sent to the server afterwards keeps this order.
+    var search = document.querySelector("input[data-filter-table='" + table.id + "']");
+    if (header.querySelector("a.sort-link") && search && search.form && search.form.elements.sort) {
+      search.form.elements.sort.value = (ascending ? "" : "-") + header.getAttribute("data-sort-key");
+    }
     announce("Sorted by " + header.textContent.trim() + (ascending ? ", ascending" : ", descending"));
   }
 
