@@ -7,9 +7,9 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from tests.reliability.harness import Server
 from tests.web.live import (
@@ -26,12 +26,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
 ]
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-Browser = playwright_api.Browser
-BrowserContext = playwright_api.BrowserContext
-Page = playwright_api.Page
-expect = playwright_api.expect
 
 ACTION_TIMEOUT_MS = 5_000
 WAIT_S = 15.0
@@ -51,7 +45,7 @@ def receiver() -> Iterator[ThreadedReceiver]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
         )
@@ -168,7 +162,7 @@ def _add_webhook(page: Page, team_id: str, server: Server, name: str, url: str) 
     expect(page.get_by_text("it will not be shown again")).to_be_visible()
 
 
-def _history_row(page: Page, event: str) -> Any:
+def _history_row(page: Page, event: str) -> Locator:
     return page.locator("#history-table tbody tr", has_text=event)
 
 
