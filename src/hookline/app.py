@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -19,6 +20,8 @@ from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
 from hookline.services import Services
 from hookline.settings import Settings
+from hookline.web import pages
+from hookline.web.routes import routes as web_routes
 
 
 async def doc_page(request: Request) -> Response:
@@ -42,6 +45,21 @@ async def metrics(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/static/")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods: plain text for programs (as before),
+    a page in the site layout for people."""
+    if not isinstance(exc, HTTPException):
+        raise exc
+    if request.url.path.startswith(_MACHINE_PATHS):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    response = await pages.http_error(request, exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def create_app(
@@ -77,8 +95,10 @@ def create_app(
             Route("/api/openapi.json", openapi_document),
             Route("/healthz", health),
             Route("/metrics", metrics),
+            *web_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware)],
+        exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.registry = build_registry()

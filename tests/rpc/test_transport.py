@@ -188,3 +188,17 @@ async def test_unexpected_failure_is_500_without_traceback(
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
     assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+
+
+async def test_nul_characters_are_bad_params_not_database_errors(
+    api_factory: ApiFactory,
+) -> None:
+    owner = await api_factory.user()
+    status, body = await owner.error("create-team", {"name": "a\u0000b"})
+    assert (status, body["code"]) == (400, "params-validation")
+    assert body["details"] == [{"field": "name", "message": "must not contain NUL characters"}]
+    anonymous = await api_factory.anonymous()
+    status, body = await anonymous.error(
+        "login-with-password", {"email": "a\u0000@example.com", "password": "x" * 8}
+    )
+    assert status == 400 and body["details"][0]["field"] == "email"

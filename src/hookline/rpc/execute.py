@@ -27,7 +27,24 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in loc) or "params"
 
 
+def _nul_fields(value: Any, loc: tuple[int | str, ...] = ()) -> list[str]:
+    """Where a NUL character hides in the params: PostgreSQL text cannot hold
+    one, so it must be refused as bad input rather than fail in the database."""
+    if isinstance(value, str):
+        return [_field_name(loc)] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _nul_fields(item, (*loc, str(key)))]
+    if isinstance(value, list):
+        return [f for index, item in enumerate(value) for f in _nul_fields(item, (*loc, index))]
+    return []
+
+
 def validate_params(spec: CommandSpec, raw: dict[str, Any]) -> pydantic.BaseModel:
+    nul = _nul_fields(raw)
+    if nul:
+        problems = [{"field": field, "message": "must not contain NUL characters"} for field in nul]
+        hint = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ValidationError("params-validation", hint, details=problems)
     try:
         return spec.params.model_validate(raw)
     except pydantic.ValidationError as exc:

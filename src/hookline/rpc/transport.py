@@ -70,7 +70,7 @@ def error_response(error: HooklineError, transit: bool) -> Response:
     )
 
 
-def _apply_cookies(response: Response, call: CallInfo, secure: bool) -> None:
+def apply_cookies(response: Response, call: CallInfo, secure: bool) -> None:
     for change in call.cookies:
         if change.value is None:
             response.delete_cookie(change.name, httponly=True, samesite="lax", secure=secure)
@@ -132,7 +132,7 @@ async def rpc_endpoint(request: Request) -> Response:
             response = Response(status_code=204)
         else:
             response = encode_result(result, spec.result_adapter, transit)
-        _apply_cookies(response, call, services.settings.public_url.startswith("https://"))
+        apply_cookies(response, call, services.settings.public_url.startswith("https://"))
         return response
     except HooklineError as error:
         request.state.error_code = error.code

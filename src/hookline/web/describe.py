@@ -1,0 +1,72 @@
+"""Words for what the data holds as codes: delivery errors, token expiry,
+webhook states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+_ERRORS = {
+    "timeout": "the request timed out",
+    "connection-error": "could not connect to the receiver",
+    "ssl-validation-error": "the receiver's TLS certificate could not be verified",
+    "invalid-uri": "the URL is not valid",
+}
+
+_BLOCKED = {
+    "invalid-url": "the URL is not valid",
+    "credentials-in-url": "the URL holds a user name or password",
+    "unresolvable-host": "the host name does not resolve",
+    "loopback-address": "the address is a loopback address",
+}
+
+_STATES = {
+    "active": "Active",
+    "inactive": "Inactive",
+    "disabled-by-errors": "Disabled by errors",
+}
+
+
+def error_words(code: str | None) -> str:
+    """``unexpected-status:500`` -> ``unexpected status 500`` and so on."""
+    if not code:
+        return ""
+    if code in _ERRORS:
+        return _ERRORS[code]
+    kind, _, detail = code.partition(":")
+    if kind == "unexpected-status" and detail:
+        return f"unexpected status {detail}"
+    if kind == "blocked-request":
+        reason = _BLOCKED.get(detail, detail.replace("-", " ") or "not allowed")
+        return f"the request was blocked: {reason}"
+    return code.replace("-", " ").replace(":", ": ")
+
+
+def last_error_sentence(code: str | None) -> str:
+    words = error_words(code)
+    return f"Last delivery was not successful: {words}" if words else ""
+
+
+def state_words(state: str) -> str:
+    return _STATES.get(state, state.replace("-", " ").capitalize())
+
+
+def moment(value: datetime | None) -> str:
+    """A date and time people read the same wherever they are: UTC."""
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d")
+
+
+def expiry_words(expires_at: datetime | None, now: datetime) -> str:
+    """``No expiration``, ``Expires on <date>`` or ``Expired on <date>``."""
+    if expires_at is None:
+        return "No expiration"
+    if expires_at <= now:
+        return f"Expired on {day(expires_at)}"
+    return f"Expires on {day(expires_at)}"

@@ -1,0 +1,109 @@
+"""The delivery history's filters, sorting and paging, read from the query
+string so every view of it has a URL (and works without JavaScript)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from hookline.web.forms import FormErrors
+
+STATUSES = (
+    ("", "All results"),
+    ("succeeded", "Succeeded"),
+    ("failed", "Failed (gave up)"),
+    ("retrying", "Failed, retrying"),
+    ("pending", "Waiting to be sent"),
+    ("paused", "Held (webhook disabled)"),
+)
+# Columns the server sorts by, as get-webhook-deliveries names them.
+SORTS = ("sent-at", "status", "duration", "created")
+DEFAULT_SORT = "-created"
+PAGE_SIZE = 25
+FIELDS = ("status", "since", "until", "q", "sort")
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    status: str = ""
+    since: str = ""
+    until: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    cursor: str = ""
+    errors: FormErrors = field(default_factory=FormErrors, compare=False)
+
+    @classmethod
+    def read(cls, query: dict[str, str]) -> HistoryQuery:
+        errors = FormErrors()
+        status = query.get("status", "")
+        if status not in {value for value, _ in STATUSES}:
+            errors.add("status", "Choose one of the listed results.")
+            status = ""
+        sort = query.get("sort", "") or DEFAULT_SORT
+        if sort.lstrip("-") not in SORTS:
+            sort = DEFAULT_SORT
+        since, until = query.get("since", "").strip(), query.get("until", "").strip()
+        for name, value in (("since", since), ("until", until)):
+            if value and _day(value) is None:
+                errors.add(name, "Give a date as YYYY-MM-DD.")
+        first, last = _day(since), _day(until)
+        if first and last and last < first:
+            errors.add("until", "The end date comes before the start date.")
+        return cls(
+            status=status,
+            since=since,
+            until=until,
+            q=query.get("q", "").strip()[:200],
+            sort=sort,
+            cursor=query.get("cursor", "").strip()[:40],
+            errors=errors,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.status or self.since or self.until or self.q)
+
+    def params(self, webhook_id: Any) -> dict[str, Any]:
+        """The get-webhook-deliveries params. Dates are whole UTC days: the
+        end date is included."""
+        params: dict[str, Any] = {"webhookId": webhook_id, "sort": self.sort, "limit": PAGE_SIZE}
+        first, last = _day(self.since), _day(self.until)
+        if first:
+            params["since"] = datetime.combine(first, time(), UTC).isoformat()
+        if last:
+            params["until"] = datetime.combine(last + timedelta(days=1), time(), UTC).isoformat()
+        if self.status:
+            params["status"] = self.status
+        if self.q:
+            params["search"] = self.q
+        if self.cursor:
+            params["cursor"] = self.cursor
+        return params
+
+    def url(self, path: str, **changes: str) -> str:
+        """This view with some values changed, as a link to the history."""
+        values = {name: getattr(self, name) for name in (*FIELDS, "cursor")}
+        values.update(changes)
+        pairs = [
+            (name, value)
+            for name, value in values.items()
+            if value and not (name == "sort" and value == DEFAULT_SORT)
+        ]
+        query = urlencode(pairs)
+        return f"{path}?{query}#history" if query else f"{path}#history"
+
+    def sort_url(self, path: str, column: str) -> str:
+        """Sort by ``column``; a second click reverses. Sorting starts over at
+        the first page."""
+        target = f"-{column}" if self.sort == column else column
+        return self.url(path, sort=target, cursor="")

@@ -1,0 +1,29 @@
+"""Short messages shown after a redirect. The URL names a notice by key;
+the words come from here, so a link cannot make the site say anything else."""
+
+from __future__ import annotations
+
+from hookline.web.visit import Visit
+
+NOTICES = {
+    "role-changed": "The role was changed.",
+    "joined": "You joined the team.",
+    "token-renamed": "The token was renamed.",
+    "token-revoked": "The token was revoked: it no longer works.",
+    "webhook-updated": "The webhook was saved.",
+    "webhook-deleted": "The webhook was deleted.",
+    "test-sent": "A test event is on its way; its result appears in the history.",
+    "test-not-sent": "No test event was sent: the webhook is not active.",
+    "resent": "The delivery is queued again; the new attempt appears once it is made.",
+}
+
+
+def notice(visit: Visit) -> str:
+    key = visit.query("notice")
+    if key == "recovered":
+        count = visit.query("count")
+        number = int(count) if count.isdigit() else 0
+        if number == 1:
+            return "1 failed delivery is queued again."
+        return f"{number} failed deliveries are queued again."
+    return NOTICES.get(key, "")

@@ -1,0 +1,56 @@
+"""The UI's URLs. Every POST route is a form and checks its CSRF token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hookline.web.pages import page, public_page
+from hookline.web.views import (
+    auth,
+    catalogue,
+    deliveries,
+    teams,
+    tokens,
+    webhook_page,
+    webhooks,
+)
+
+STATIC = Path(__file__).parent / "static"
+GET, POST, BOTH = ["GET", "HEAD"], ["POST"], ["GET", "HEAD", "POST"]
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", public_page(auth.home), methods=GET),
+        Route("/login", public_page(auth.login), methods=BOTH),
+        Route("/signup", public_page(auth.signup), methods=BOTH),
+        Route("/logout", public_page(auth.logout), methods=POST),
+        Route("/events", public_page(catalogue.events_catalogue), methods=GET),
+        Route("/invitations/accept", public_page(teams.accept_invitation), methods=BOTH),
+        Route("/teams/new", page(teams.new_team), methods=GET),
+        Route("/teams", page(teams.create_team), methods=POST),
+        Route("/teams/{team_id}", page(teams.show_team), methods=GET),
+        Route("/teams/{team_id}/invitations", page(teams.invite), methods=POST),
+        Route("/teams/{team_id}/members/{member_id}/role", page(teams.change_role), methods=POST),
+        Route("/teams/{team_id}/webhooks", page(webhooks.list_webhooks), methods=GET),
+        Route("/teams/{team_id}/webhooks", page(webhooks.create_webhook), methods=POST),
+        Route("/teams/{team_id}/webhooks/new", page(webhooks.new_webhook), methods=GET),
+        Route("/webhooks/{webhook_id}", page(webhook_page.show_webhook), methods=GET),
+        Route("/webhooks/{webhook_id}", page(webhook_page.update_webhook), methods=POST),
+        Route(
+            "/webhooks/{webhook_id}/rotate-secret", page(webhook_page.rotate_secret), methods=POST
+        ),
+        Route("/webhooks/{webhook_id}/recover", page(webhook_page.recover), methods=POST),
+        Route("/webhooks/{webhook_id}/test", page(webhooks.send_test), methods=POST),
+        Route("/webhooks/{webhook_id}/delete", page(webhooks.delete_webhook), methods=POST),
+        Route("/deliveries/{delivery_id}", page(deliveries.show_delivery), methods=GET),
+        Route("/deliveries/{delivery_id}/resend", page(deliveries.resend), methods=POST),
+        Route("/settings/tokens", page(tokens.list_tokens), methods=GET),
+        Route("/settings/tokens", page(tokens.create_token), methods=POST),
+        Route("/settings/tokens/{token_id}/rename", page(tokens.rename_token), methods=POST),
+        Route("/settings/tokens/{token_id}/revoke", page(tokens.revoke_token), methods=POST),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]

@@ -1,0 +1,36 @@
+"""Confirmation before destructive actions. With JavaScript the form asks in a
+dialog and sends ``confirm=yes``; without it, the server asks on a page of its
+own. Either way nothing is deleted by a POST that lacks ``confirm=yes``."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from hookline.web.pages import render
+from hookline.web.visit import Visit
+
+FIELD = "confirm"
+
+
+def confirmed(visit: Visit) -> bool:
+    return visit.form.get(FIELD) == "yes"
+
+
+async def confirm_page(
+    visit: Visit,
+    *,
+    title: str,
+    message: str,
+    action: str,
+    button: str,
+    back: str,
+) -> Response:
+    return await render(
+        visit,
+        "confirm.html",
+        title=title,
+        message=message,
+        action=action,
+        button=button,
+        back=back,
+    )

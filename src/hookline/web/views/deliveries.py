@@ -1,0 +1,32 @@
+"""A delivery's page (every attempt, request and response) and re-sending."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from hookline.auth.roles import Role
+from hookline.web.notices import notice
+from hookline.web.pages import redirect, render
+from hookline.web.visit import Visit
+
+
+async def show_delivery(visit: Visit) -> Response:
+    delivery = await visit.run("get-webhook-delivery", {"id": visit.path_id("delivery_id")})
+    hook = await visit.run("get-webhook", {"id": delivery.webhook_id})
+    team = await visit.run("get-team", {"id": hook.team_id})
+    return await render(
+        visit,
+        "deliveries/show.html",
+        delivery=delivery,
+        hook=hook,
+        team=team,
+        can_edit=Role(team.role).at_least(Role.EDITOR),
+        notice=notice(visit),
+    )
+
+
+async def resend(visit: Visit) -> Response:
+    delivery = await visit.run("resend-webhook-delivery", {"id": visit.path_id("delivery_id")})
+    if visit.form.get("back") == "delivery":
+        return redirect(f"/deliveries/{delivery.id}?notice=resent")
+    return redirect(f"/webhooks/{delivery.webhook_id}?notice=resent#history")

@@ -1,0 +1,121 @@
+"""Teams: create one, the team page (members, roles, invitations), and the
+page where an invitee accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.responses import Response
+
+from hookline.auth.roles import Role
+from hookline.errors import HooklineError, NotFound, ValidationError
+from hookline.web.forms import FormErrors, errors_from
+from hookline.web.notices import notice
+from hookline.web.pages import redirect, render
+from hookline.web.visit import Visit
+
+ROLES = [role.value for role in Role]
+INVITE_FIELDS = ("email", "role")
+
+
+async def new_team(visit: Visit) -> Response:
+    return await render(visit, "teams/new.html")
+
+
+async def create_team(visit: Visit) -> Response:
+    name = visit.form.get("name")
+    try:
+        team = await visit.run("create-team", {"name": name})
+    except ValidationError as error:
+        return await render(
+            visit,
+            "teams/new.html",
+            status=400,
+            form={"name": name},
+            errors=errors_from(error, ("name",)),
+        )
+    return redirect(f"/teams/{team.id}")
+
+
+async def team_page(
+    visit: Visit, *, status: int = 200, errors: FormErrors | None = None, **extra: Any
+) -> Response:
+    team_id = visit.path_id("team_id")
+    team = await visit.run("get-team", {"id": team_id})
+    members = await visit.run("get-team-members", {"teamId": team_id})
+    return await render(
+        visit,
+        "teams/team.html",
+        status=status,
+        team=team,
+        members=members,
+        roles=ROLES,
+        can_manage=Role(team.role).at_least(Role.ADMIN),
+        is_owner=team.role == Role.OWNER,
+        errors=errors or FormErrors(),
+        notice=notice(visit),
+        **extra,
+    )
+
+
+async def show_team(visit: Visit) -> Response:
+    return await team_page(visit)
+
+
+async def invite(visit: Visit) -> Response:
+    """The invitation link appears in this answer only: it is the invitation."""
+    values = {name: visit.form.get(name) for name in INVITE_FIELDS}
+    try:
+        invitation = await visit.run(
+            "create-team-invitation", {"teamId": visit.path_id("team_id"), **values}
+        )
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(
+            visit, status=error.status, form=values, errors=errors_from(error, INVITE_FIELDS)
+        )
+    link = (
+        f"{visit.services.settings.public_url}/invitations/accept?token="
+        f"{quote(invitation.token, safe='')}"
+    )
+    return await team_page(visit, invitation=invitation, invitation_link=link)
+
+
+async def change_role(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    try:
+        await visit.run(
+            "update-team-member-role",
+            {
+                "teamId": team_id,
+                "memberId": visit.path_id("member_id"),
+                "role": visit.form.get("role"),
+            },
+        )
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect(f"/teams/{team_id}?notice=role-changed")
+
+
+async def accept_invitation(visit: Visit) -> Response:
+    """Anyone may open the link; joining needs the account it was sent to."""
+    token = visit.form.get("token") or visit.query("token")
+    here = "/invitations/accept?token=" + quote(token, safe="")
+    if visit.request.method == "GET" or not visit.signed_in:
+        return await render(visit, "teams/accept.html", token=token, here=quote(here, safe=""))
+    try:
+        team = await visit.run("accept-team-invitation", {"token": token})
+    except HooklineError as error:
+        return await render(
+            visit,
+            "teams/accept.html",
+            status=error.status,
+            token=token,
+            here=quote(here, safe=""),
+            errors=errors_from(error, ()),
+        )
+    return redirect(f"/teams/{team.id}?notice=joined")

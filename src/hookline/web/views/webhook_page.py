@@ -1,0 +1,150 @@
+"""One webhook: its settings, event types, options and signing secret, with
+its delivery history and the recovery of failed deliveries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from starlette.responses import Response
+
+from hookline.auth.roles import Role
+from hookline.errors import HooklineError, NotFound
+from hookline.events.catalogue import PING
+from hookline.web import webhook_form
+from hookline.web.forms import FormErrors, errors_from
+from hookline.web.history_query import STATUSES, HistoryQuery
+from hookline.web.notices import notice
+from hookline.web.pages import redirect, render
+from hookline.web.visit import Visit
+from hookline.web.webhook_form import WebhookValues
+
+RECOVER_FIELDS = ("since", "until")
+STALE_PAGE = "That page of the history does not exist; start again from the first page."
+_LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+async def event_types(visit: Visit) -> list[Any]:
+    """The events a webhook may choose (the test event goes to every webhook)."""
+    return [e for e in await visit.run("get-webhook-event-types") if e.name != PING]
+
+
+async def _history(visit: Visit, webhook_id: UUID, query: HistoryQuery) -> Any:
+    if query.errors:
+        return None
+    try:
+        return await visit.run("get-webhook-deliveries", query.params(webhook_id))
+    except NotFound:
+        raise
+    except HooklineError as error:
+        found = errors_from(error, ("status", "since", "until"))
+        query.errors.fields.update(found.fields)
+        query.errors.general = STALE_PAGE if error.code == "invalid-cursor" else found.general
+        return None
+
+
+async def webhook_page(
+    visit: Visit,
+    webhook_id: UUID,
+    *,
+    status: int = 200,
+    values: WebhookValues | None = None,
+    errors: FormErrors | None = None,
+    recover_errors: FormErrors | None = None,
+    recover_form: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    hook = await visit.run("get-webhook", {"id": webhook_id})
+    team = await visit.run("get-team", {"id": hook.team_id})
+    query = HistoryQuery.read(dict(visit.request.query_params))
+    now = visit.services.clock.now()
+    return await render(
+        visit,
+        "webhooks/show.html",
+        status=status,
+        team=team,
+        hook=hook,
+        values=values or WebhookValues.of(hook),
+        errors=errors or FormErrors(),
+        event_types=await event_types(visit),
+        formats=webhook_form.FORMATS,
+        can_edit=Role(team.role).at_least(Role.EDITOR),
+        history=await _history(visit, hook.id, query),
+        query=query,
+        statuses=STATUSES,
+        path=f"/webhooks/{hook.id}",
+        recover_errors=recover_errors or FormErrors(),
+        recover_form=recover_form
+        or {"since": (now - timedelta(days=1)).strftime(_LOCAL_MINUTE), "until": ""},
+        notice=notice(visit),
+        **extra,
+    )
+
+
+async def show_webhook(visit: Visit) -> Response:
+    return await webhook_page(visit, visit.path_id("webhook_id"))
+
+
+async def update_webhook(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
+    values = WebhookValues.submitted(visit.form)
+    errors, status = values.check(), 400
+    if not errors:
+        try:
+            await visit.run("update-webhook", {"id": webhook_id, **values.params(creating=False)})
+        except NotFound:
+            raise
+        except HooklineError as error:
+            errors, status = errors_from(error, webhook_form.FIELDS), error.status
+    if errors:
+        return await webhook_page(visit, webhook_id, status=status, values=values, errors=errors)
+    return redirect(f"/webhooks/{webhook_id}?notice=webhook-updated")
+
+
+async def rotate_secret(visit: Visit) -> Response:
+    """The new secret is rendered into this answer only."""
+    webhook_id = visit.path_id("webhook_id")
+    rotated = await visit.run("rotate-webhook-secret", {"id": webhook_id})
+    return await webhook_page(
+        visit,
+        webhook_id,
+        secret=rotated.secret,
+        previous_secret_expires_at=rotated.previous_secret_expires_at,
+    )
+
+
+def _minute(value: str) -> datetime | None:
+    """A ``datetime-local`` value, read as UTC as the form says."""
+    try:
+        return datetime.strptime(value, _LOCAL_MINUTE).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+async def recover(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
+    form = {name: visit.form.get(name).strip() for name in RECOVER_FIELDS}
+    errors, status = FormErrors(), 400
+    since, until = _minute(form["since"]), _minute(form["until"])
+    if since is None:
+        errors.add("since", "Give the start as a date and time.")
+    if form["until"] and until is None:
+        errors.add("until", "Give the end as a date and time, or leave it empty.")
+    if not errors:
+        params: dict[str, Any] = {"webhookId": webhook_id, "since": since}
+        if until is not None:
+            params["until"] = until
+        try:
+            recovered = await visit.run("recover-webhook-deliveries", params)
+        except NotFound:
+            raise
+        except HooklineError as error:
+            errors, status = errors_from(error, RECOVER_FIELDS), error.status
+        else:
+            return redirect(
+                f"/webhooks/{webhook_id}?notice=recovered&count={recovered.count}#history"
+            )
+    return await webhook_page(
+        visit, webhook_id, status=status, recover_errors=errors, recover_form=form
+    )

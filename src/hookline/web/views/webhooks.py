@@ -1,0 +1,143 @@
+"""Team → Webhooks: the table, adding one, and the row actions (test, delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import Response
+
+from hookline.auth.roles import Role
+from hookline.errors import AuthorizationError, HooklineError, NotFound
+from hookline.web import webhook_form
+from hookline.web.forms import FormErrors, errors_from
+from hookline.web.notices import notice
+from hookline.web.pages import redirect, render
+from hookline.web.views.confirm import confirm_page, confirmed
+from hookline.web.views.webhook_page import event_types, webhook_page
+from hookline.web.visit import Visit
+from hookline.web.webhook_form import WebhookValues
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "name": lambda hook: (hook.name.casefold(), hook.uri),
+    "url": lambda hook: (hook.uri.casefold(), hook.name),
+    "last-triggered": lambda hook: (hook.last_triggered_at or _NEVER, hook.name),
+    "state": lambda hook: (hook.state, hook.name.casefold()),
+}
+COLUMNS = (
+    ("name", "Name"),
+    ("url", "URL"),
+    ("last-triggered", "Last triggered"),
+    ("state", "State"),
+)
+
+
+def can_edit(team: Any) -> bool:
+    return Role(team.role).at_least(Role.EDITOR)
+
+
+def arrange(hooks: list[Any], search: str, sort: str) -> list[Any]:
+    """The rows to show: those matching the search, in the chosen order."""
+    needle = search.casefold()
+    shown = [h for h in hooks if needle in h.name.casefold() or needle in h.uri.casefold()]
+    key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
+    return sorted(shown, key=key, reverse=sort.startswith("-"))
+
+
+async def list_webhooks(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    team = await visit.run("get-team", {"id": team_id})
+    hooks = await visit.run("get-webhooks", {"teamId": team_id})
+    search = visit.query("q")[:200]
+    sort = visit.query("sort")
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "name"
+    return await render(
+        visit,
+        "webhooks/list.html",
+        team=team,
+        webhooks=arrange(hooks, search, sort),
+        total=len(hooks),
+        q=search,
+        sort=sort,
+        columns=COLUMNS,
+        can_edit=can_edit(team),
+        notice=notice(visit),
+    )
+
+
+async def _new_form(
+    visit: Visit, team: Any, values: WebhookValues, errors: FormErrors, status: int = 200
+) -> Response:
+    return await render(
+        visit,
+        "webhooks/new.html",
+        status=status,
+        team=team,
+        values=values,
+        errors=errors,
+        event_types=await event_types(visit),
+        formats=webhook_form.FORMATS,
+    )
+
+
+async def _editable_team(visit: Visit) -> Any:
+    team = await visit.run("get-team", {"id": visit.path_id("team_id")})
+    if not can_edit(team):
+        raise AuthorizationError(
+            "insufficient-permissions", "adding webhooks needs the editor role or higher"
+        )
+    return team
+
+
+async def new_webhook(visit: Visit) -> Response:
+    team = await _editable_team(visit)
+    return await _new_form(visit, team, WebhookValues(), FormErrors())
+
+
+async def create_webhook(visit: Visit) -> Response:
+    """The signing secret is rendered into this answer only."""
+    team = await _editable_team(visit)
+    values = WebhookValues.submitted(visit.form)
+    errors = values.check()
+    if errors:
+        return await _new_form(visit, team, values, errors, status=400)
+    try:
+        created = await visit.run(
+            "create-webhook", {"teamId": team.id, **values.params(creating=True)}
+        )
+    except NotFound:
+        raise
+    except HooklineError as error:
+        found = errors_from(error, webhook_form.FIELDS)
+        return await _new_form(visit, team, values, found, status=error.status)
+    return await webhook_page(visit, created.id, secret=created.secret, created=True)
+
+
+async def send_test(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
+    hook = await visit.run("get-webhook", {"id": webhook_id})
+    sent = await visit.run("send-webhook-test", {"id": webhook_id})
+    key = "test-sent" if sent.event_id is not None else "test-not-sent"
+    if visit.form.get("back") == "list":
+        return redirect(f"/teams/{hook.team_id}/webhooks?notice={key}")
+    return redirect(f"/webhooks/{webhook_id}?notice={key}")
+
+
+async def delete_webhook(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
+    hook = await visit.run("get-webhook", {"id": webhook_id})
+    if not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title="Delete this webhook?",
+            message=f"“{hook.name}” and its delivery history are deleted; "
+            "its events stop at once. This cannot be undone.",
+            action=f"/webhooks/{webhook_id}/delete",
+            button="Delete webhook",
+            back=f"/teams/{hook.team_id}/webhooks",
+        )
+    await visit.run("delete-webhook", {"id": webhook_id})
+    return redirect(f"/teams/{hook.team_id}/webhooks?notice=webhook-deleted")

@@ -1,0 +1,54 @@
+"""Delivery error codes and token expiry in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hookline.web.describe import error_words, expiry_words, last_error_sentence, state_words
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("timeout", "the request timed out"),
+        ("connection-error", "could not connect to the receiver"),
+        ("ssl-validation-error", "the receiver's TLS certificate could not be verified"),
+        ("unexpected-status:500", "unexpected status 500"),
+        ("unexpected-status:404", "unexpected status 404"),
+        (
+            "blocked-request:loopback-address",
+            "the request was blocked: the address is a loopback address",
+        ),
+        ("blocked-request:private-address", "the request was blocked: private address"),
+        ("invalid-uri", "the URL is not valid"),
+        ("something-new", "something new"),
+        (None, ""),
+    ],
+)
+def test_error_words(code: str | None, words: str) -> None:
+    assert error_words(code) == words
+
+
+def test_last_error_sentence() -> None:
+    assert (
+        last_error_sentence("unexpected-status:500")
+        == "Last delivery was not successful: unexpected status 500"
+    )
+    assert last_error_sentence(None) == ""
+
+
+def test_states() -> None:
+    assert [state_words(s) for s in ("active", "inactive", "disabled-by-errors")] == [
+        "Active",
+        "Inactive",
+        "Disabled by errors",
+    ]
+
+
+def test_expiry_words() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    assert expiry_words(None, now) == "No expiration"
+    assert expiry_words(now + timedelta(days=30), now) == "Expires on 2026-05-31"
+    assert expiry_words(now - timedelta(days=1), now) == "Expired on 2026-04-30"
