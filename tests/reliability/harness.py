@@ -297,6 +297,12 @@ class Client:
             raise AssertionError(f"{name}: {response.status_code} {response.text}")
         return None if response.status_code == 204 else response.json()
 
+    async def team_with_webhook(self, uri: str, name: str = "Reliability") -> str:
+        """Create a team with one webhook to ``uri``; answer the team id."""
+        team = await self.call("create-team", {"name": name})
+        await self.call("create-webhook", {"teamId": team["id"], "uri": uri, "name": name})
+        return str(team["id"])
+
     async def sign_up(self, email: str = "rel@example.com") -> None:
         creds = {"email": email, "password": "correct horse"}
         await self.call("register-profile", {**creds, "fullname": "Rel"})

@@ -7,7 +7,6 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -19,14 +18,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 2000
 KILLS = 20
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 async def produce(server: Server, client: Client, team_id: str, acked: set[str]) -> None:
@@ -75,12 +66,9 @@ async def crash_run(
             server.start_worker()
         client = Client(server.base)
         await client.sign_up()
-        team = await client.call("create-team", {"name": "Crash"})
-        await client.call(
-            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": "c"}
-        )
+        team_id = await client.team_with_webhook(f"{receiver.base}/ok", "Crash")
         acked: set[str] = set()
-        producer = asyncio.create_task(produce(server, client, team["id"], acked))
+        producer = asyncio.create_task(produce(server, client, team_id, acked))
         rng = random.Random(int(os.environ.get("HOOKLINE_CRASH_SEED", "7")))
         for _ in range(KILLS):
             await asyncio.sleep(rng.uniform(0.1, 0.6))

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -35,14 +34,6 @@ def restart_postgres() -> None:
     )
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
-
-
 async def test_postgres_restart_loses_nothing(
     tmp_path: Path, receiver: Receiver, postgres_url: str
 ) -> None:
@@ -61,10 +52,7 @@ async def test_postgres_restart_loses_nothing(
         server.start_worker()
         client = Client(server.base)
         await client.sign_up()
-        team = await client.call("create-team", {"name": "Restart"})
-        await client.call(
-            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": "r"}
-        )
+        team_id = await client.team_with_webhook(f"{receiver.base}/ok", "Restart")
         acked: set[str] = set()
         headers = {"authorization": f"Token {client.token}"}
 
@@ -75,7 +63,7 @@ async def test_postgres_restart_loses_nothing(
                     try:
                         response = await client.http.post(
                             "/api/rpc/command/create-project",
-                            json={"teamId": team["id"], "name": name},
+                            json={"teamId": team_id, "name": name},
                             headers=headers,
                         )
                     except httpx.TransportError:

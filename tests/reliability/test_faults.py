@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -30,14 +29,6 @@ EXPECTED = {
     "/redirect": "unexpected-status:302",
     "/huge": "200",
 }
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 async def test_broken_receivers_do_not_hold_back_a_healthy_one(

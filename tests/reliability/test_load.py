@@ -11,7 +11,6 @@ import random
 import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,6 @@ CLIENTS = 200
 USERS = 10
 SECONDS = float(os.environ.get("HOOKLINE_LOAD_SECONDS", "60"))
 PASSWORD = "correct horse"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 async def test_load_and_no_secret_in_the_logs(tmp_path: Path, receiver: Receiver) -> None:
