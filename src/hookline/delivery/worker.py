@@ -93,7 +93,7 @@ class Worker:
         await asyncio.gather(*others, return_exceptions=True)
         await self._flush()
         try:
-            async with self.services.db.write() as conn:
+            async with self.services.db.write(urgent=True) as conn:
                 await store.release(conn, self.owner, unsent)
         except Exception:  # the leases expire by themselves
             log.warning("could not release leases at shutdown", exc_info=True)
@@ -121,7 +121,7 @@ class Worker:
                 continue
             wakeup.clear()
             try:
-                async with self.services.db.write() as conn:
+                async with self.services.db.write(urgent=True) as conn:
                     claimed = await store.claim(
                         conn,
                         owner=self.owner,
@@ -277,7 +277,7 @@ class Worker:
             return
         results, self.results = self.results, []
         try:
-            async with self.services.db.write() as conn:
+            async with self.services.db.write(urgent=True) as conn:
                 disabled = await store.record(
                     conn, self.settings, results, self.services.clock.now()
                 )
@@ -315,7 +315,7 @@ class Worker:
                 continue
             until = self.services.clock.now() + timedelta(seconds=self.settings.delivery_lease_s)
             try:
-                async with self.services.db.write() as conn:
+                async with self.services.db.write(urgent=True) as conn:
                     for start in range(0, len(ids), 500):
                         await store.renew(conn, self.owner, ids[start : start + 500], until)
             except Exception:
@@ -325,7 +325,7 @@ class Worker:
         await asyncio.sleep(60)
         while True:
             try:
-                async with self.services.db.write() as conn:
+                async with self.services.db.write(urgent=True) as conn:
                     removed = await store.clean_up(conn, self.settings, self.services.clock.now())
                 if removed:
                     log.info("old delivery history removed", extra={"attempts": removed})

@@ -4,6 +4,7 @@ read and write transactions so SQLite writers queue instead of failing."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,51 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from hookline.settings import normalize_database_url
 
 
+class PriorityLock:
+    """An asyncio lock whose urgent waiters are served before the others,
+    each group first come, first served."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    @asynccontextmanager
+    async def held(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._locked and not any(self._waiters):
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiters[0 if urgent else 1]
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed over just as we were cancelled: pass it on
+            else:
+                queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in self._waiters:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # ownership passes on; stays locked
+                    return
+        self._locked = False
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalize_database_url(url)
@@ -22,7 +68,7 @@ class Database:
         self.engine: AsyncEngine = self._create_engine(pool_size)
         # One process writes to SQLite at a time anyway; queueing here keeps
         # writers from spinning on SQLITE_BUSY.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = PriorityLock() if self.is_sqlite else None
 
     def _create_engine(self, pool_size: int) -> AsyncEngine:
         if not self.is_sqlite:
@@ -56,13 +102,16 @@ class Database:
         return engine
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A read-write transaction, committed when the block ends without error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction, committed when the block ends without error.
+        On SQLite writers take turns; ``urgent`` ones (the delivery worker's short
+        bookkeeping) go before queued API writes, so deliveries do not lag
+        behind a burst of commands."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._write_lock.held(urgent), self.engine.connect() as conn:
             await conn.execution_options(hookline_write=True)
             async with conn.begin():
                 yield conn
