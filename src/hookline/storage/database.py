@@ -79,7 +79,11 @@ class Database:
         # so the pool's extra rollback on check-in would only cost a round trip
         # to the driver's thread.
         engine = create_async_engine(
-            self.url, connect_args={"timeout": 30}, pool_reset_on_return=None
+            self.url,
+            connect_args={"timeout": 30},
+            pool_reset_on_return=None,
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
         )
         sync_engine = engine.sync_engine
 
