@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+# Hand-written: what limits the figures, kept beside the code that measures them.
+ANALYSIS = Path(__file__).resolve().parent / "ANALYSIS.md"
+
 LABELS = {
     "ceiling_eps": "Ceiling: bare aiohttp sender (events/s)",
     "celery_eps": "Celery peer (events/s)",
@@ -86,4 +89,6 @@ def write(result: dict[str, Any], docs: Path) -> None:
         median, spread = _fmt(value)
         lines.append(f"| {_label(key)} | {median} | {spread} |")
     lines += ["", "![throughput](performance.png)", ""]
+    if ANALYSIS.exists():
+        lines += ["", ANALYSIS.read_text().strip(), ""]
     (docs / "PERFORMANCE.md").write_text("\n".join(lines))
