@@ -24,6 +24,7 @@ log = logging.getLogger("hookline.worker")
 
 CLAIM_LIMIT = 500
 POLL_S = 1.0
+CLAIM_GATHER_S = 0.02
 FLUSH_EVERY_S = 0.05
 FLUSH_SIZE = 200
 CLEANUP_EVERY_S = 3600.0
@@ -141,6 +142,10 @@ class Worker:
                 self._accept(item)
             if len(claimed) < min(room, CLAIM_LIMIT):
                 await self._wait(wakeup, POLL_S)
+                # Let commits that come in a burst gather into one claim: a
+                # claim per commit would take the write lock as often as the
+                # API does (on SQLite, ahead of it).
+                await self._wait(self.stopping, CLAIM_GATHER_S)
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
