@@ -20,6 +20,7 @@ from hookline.settings import Settings, normalize_database_url, parse_allowlist
 from hookline.storage import migrate
 from hookline.storage.database import Database
 from tests.helpers import Api, ApiFactory
+from tests.reliability.harness import Receiver
 
 PG_ADMIN_URL = os.environ.get("HOOKLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -126,3 +127,12 @@ async def api_factory(services: Services) -> AsyncIterator[ApiFactory]:
 async def api(api_factory: ApiFactory) -> Api:
     """An anonymous client of the API."""
     return await api_factory.anonymous()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 whose paths behave well or badly."""
+    receiver = Receiver()
+    await receiver.start()
+    yield receiver
+    await receiver.stop()

@@ -1,4 +1,5 @@
-"""A running worker, and receivers on 127.0.0.1, for delivery tests."""
+"""A running worker with short schedules, for delivery tests (the receiver
+fixture lives in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,6 @@ import pytest
 from hookline.delivery.worker import Worker
 from hookline.services import Services
 from tests.helpers import Api, ApiFactory
-from tests.reliability.harness import Receiver
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 @pytest.fixture

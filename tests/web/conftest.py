@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.delivery.conftest import fast, receiver, worker  # noqa: F401
+from tests.delivery.conftest import fast, worker  # noqa: F401
 from tests.helpers import ApiFactory
 from tests.web.client import WebFactory
 

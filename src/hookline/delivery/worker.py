@@ -16,7 +16,7 @@ from uuid import UUID
 
 import hookline
 from hookline.delivery import render, signing, store
-from hookline.delivery.sender import Sender
+from hookline.delivery.sender import Outcome, Sender
 from hookline.services import Services
 from hookline.webhooks.secrets import SecretUnavailable, unseal
 
@@ -237,8 +237,6 @@ class Worker:
                 headers["webhook-signature"] = signing.signature_header(secrets, msg, stamp, body)
                 outcome = await self.sender.send(webhook.uri, body, headers, webhook.verify_ssl)
             else:
-                from hookline.delivery.sender import Outcome
-
                 outcome = Outcome(ok=False, error_code="secret-unavailable")
             self.metrics.observe(
                 "success" if outcome.ok else (outcome.error_code or "error").split(":")[0],
