@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hookline.settings import normalize_database_url
+from hookline.storage import sqlite_driver
 
 
 class PriorityLock:
@@ -79,7 +80,7 @@ class Database:
         # so the pool's extra rollback on check-in would only cost a round trip
         # to the driver's thread.
         engine = create_async_engine(
-            self.url,
+            self.url.replace("sqlite+aiosqlite://", f"sqlite+{sqlite_driver.DRIVER}://", 1),
             connect_args={"timeout": 30},
             pool_reset_on_return=None,
             pool_size=pool_size,
