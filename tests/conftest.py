@@ -119,6 +119,7 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 @pytest.fixture
 async def api_factory(services: Services) -> AsyncIterator[ApiFactory]:
     factory = ApiFactory(services)
+    await factory.start()
     yield factory
     await factory.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from typing import Any
@@ -59,6 +61,17 @@ class ApiFactory:
         self.services = services
         self.app = create_app(services.settings, services=services)
         self._clients: list[httpx.AsyncClient] = []
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """What the app's lifespan does that the ASGI transport skips: on
+        PostgreSQL, listen for identity changes so the cache is in play."""
+        if not self.services.db.is_sqlite:
+            cache = self.services.identity_cache
+            self._listener = asyncio.create_task(cache.listen(self.services.db.url))
+            async with asyncio.timeout(10):
+                while not cache.enabled:
+                    await asyncio.sleep(0.01)
 
     def _client(self, **kw: Any) -> httpx.AsyncClient:
         client = httpx.AsyncClient(
@@ -86,6 +99,10 @@ class ApiFactory:
     async def close(self) -> None:
         for client in self._clients:
             await client.aclose()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
 
 
 async def team_with_members(

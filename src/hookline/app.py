@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -73,7 +75,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or await Services.start(settings)
-        worker = Worker(app.state.services) if run_worker else None
+        started: Services = app.state.services
+        worker = Worker(started) if run_worker else None
+        listener = None
+        if not started.db.is_sqlite:
+            listener = asyncio.create_task(started.identity_cache.listen(started.db.url))
         try:
             if worker is not None:
                 await worker.start()
@@ -81,6 +87,10 @@ def create_app(
         finally:
             if worker is not None:
                 await worker.stop()
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             if owned:
                 await app.state.services.close()
 

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from hookline.auth.cache import IdentityCache
 from hookline.auth.passwords import Passwords
 from hookline.auth.ratelimit import FailureLimiter
 from hookline.clock import Clock, SystemClock
@@ -29,6 +30,13 @@ class Services:
     # at once instead of at its next poll.
     delivery_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
+    # Tokens and profiles in memory; on PostgreSQL only while listening for
+    # changes (see auth.cache), on SQLite from the start: one process serves.
+    identity_cache: IdentityCache = field(default_factory=lambda: IdentityCache(enabled=False))
+
+    def __post_init__(self) -> None:
+        if self.db.is_sqlite:
+            self.identity_cache.enabled = True
 
     def wake_delivery(self) -> None:
         self.delivery_wakeup.set()

@@ -108,7 +108,14 @@ async def _from_token(
     services: Services, conn: AsyncConnection, authorization: str, client_ip: str
 ) -> Identity:
     token = _token_value(services, authorization, client_ip)
-    record = await tokens.find_token(conn, services.settings.secret_key, token)
+    digest = tokens.token_hash(services.settings.secret_key, token)
+    cache = services.identity_cache
+    record = cache.token(digest)
+    if record is None:
+        generation = cache.generation
+        record = await tokens.find_token(conn, digest)
+        if record is not None:
+            cache.keep_token(digest, record, generation)
     # A revoked token is deleted, so it is indistinguishable from one that never
     # existed: both are "invalid-token", and nothing is kept about revoked values.
     if record is None:

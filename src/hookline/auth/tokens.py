@@ -103,9 +103,9 @@ class TokenRecord:
     expires_at: datetime | None
 
 
-async def find_token(conn: AsyncConnection, server_secret: bytes, token: str) -> TokenRecord | None:
-    """The live or expired record of ``token``; None when unknown or revoked."""
-    digest = token_hash(server_secret, token)
+async def find_token(conn: AsyncConnection, digest: str) -> TokenRecord | None:
+    """The live or expired record of the token whose ``token_hash`` is
+    ``digest``; None when unknown or revoked."""
     row = (
         await conn.execute(
             select(

@@ -86,7 +86,14 @@ async def execute(
             identity = await identify_in(services, conn, credentials)
             _admit(spec, identity)
             params = validate_params(spec, raw_params)
-        ctx = Context(services, conn, identity, call or CallInfo(), services.clock.now())
+        ctx = Context(
+            services,
+            conn,
+            identity,
+            call or CallInfo(),
+            services.clock.now(),
+            read_only=spec.is_query,
+        )
         result = await spec.handler(ctx, params)
         if spec.webhook and ctx.events:
             await outbox.record_command_events(ctx, spec.name, params)

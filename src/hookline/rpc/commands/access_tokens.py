@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy import delete, func, insert, or_, select, update
 
 from hookline.auth import tokens
+from hookline.auth.cache import identity_changed
 from hookline.errors import NotFound, RestrictionError
 from hookline.ids import new_id
 from hookline.rpc.context import Context
@@ -213,6 +214,7 @@ async def rotate_access_token(ctx: Context, params: TokenId) -> CreatedAccessTok
         .where(access_tokens.c.id == params.id)
         .values(updated_at=ctx.now, last_used_at=None, last_used_ip=None, **secret)
     )
+    await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     return CreatedAccessToken(
         id=current.id,
         name=current.name,
@@ -229,4 +231,5 @@ async def delete_access_token(ctx: Context, params: TokenId) -> None:
     """Revoke one of the caller's tokens: it stops working at once."""
     await _own(ctx, params.id)
     await ctx.conn.execute(delete(access_tokens).where(access_tokens.c.id == params.id))
+    await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     ctx.services.token_usage.pop(params.id, None)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.auth import sessions
+from hookline.auth.cache import identity_changed
 from hookline.errors import AuthenticationError, RestrictionError, ValidationError
 from hookline.ids import ZERO_ID, new_id
 from hookline.rpc.context import Context, CookieChange
@@ -54,6 +55,13 @@ class DeleteProfile(Model):
 
 
 async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
+    # Only get-* commands use the cache: a command that changes the profile
+    # reads its own uncommitted write.
+    cache = ctx.services.identity_cache
+    cached = cache.profile(profile_id) if ctx.read_only else None
+    if cached is not None:
+        return Profile.model_validate(cached)
+    generation = cache.generation
     row = (
         await ctx.conn.execute(
             select(
@@ -67,6 +75,8 @@ async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
     ).first()
     if row is None:
         raise AuthenticationError("profile-not-found", "this profile no longer exists")
+    if ctx.read_only:
+        cache.keep_profile(profile_id, dict(row._mapping), generation)
     return Profile.model_validate(row._mapping)
 
 
@@ -159,6 +169,7 @@ async def update_profile(ctx: Context, params: UpdateProfile) -> Profile:
         .where(profiles.c.id == ctx.profile_id)
         .values(fullname=params.fullname, updated_at=ctx.now)
     )
+    await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     team_ids = await ctx.conn.scalars(
         select(team_members.c.team_id).where(team_members.c.profile_id == ctx.profile_id)
     )
@@ -183,6 +194,7 @@ async def update_profile_password(ctx: Context, params: UpdateProfilePassword) -
             password_hash=await ctx.services.passwords.hash(params.password), updated_at=ctx.now
         )
     )
+    await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     keep = ctx.identity.session_id if ctx.identity else None
     await sessions.delete_other_sessions(ctx.conn, ctx.profile_id, keep)
 
@@ -227,4 +239,5 @@ async def delete_profile(ctx: Context, params: DeleteProfile) -> None:
     if solo_teams:
         await ctx.conn.execute(delete(teams).where(teams.c.id.in_(solo_teams)))
     await ctx.conn.execute(delete(profiles).where(profiles.c.id == ctx.profile_id))
+    await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, None))

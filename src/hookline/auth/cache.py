@@ -1,0 +1,107 @@
+"""Who a token belongs to, and that profile, kept in memory so a program
+calling with a token costs no database reads to identify.
+
+Correctness rests on invalidation, never on expiry:
+
+- Every command that changes what is cached (rotating or deleting a token,
+  changing or deleting a profile) calls ``identity_changed``: after its commit
+  this process forgets everything it cached, and on PostgreSQL a NOTIFY sent
+  in the same transaction tells every other process to do the same.
+- A lookup notes the cache's generation before reading the database and fills
+  the cache only if no invalidation happened meanwhile, so a value read just
+  before a revocation committed is never kept after it.
+- On PostgreSQL the cache is used only while this process is LISTENing; when
+  that connection drops, the cache is emptied and bypassed until it is back.
+
+A token's expiry is checked on every request against the cached record, so
+an expired token is refused on time. On PostgreSQL another process learns of
+a revocation when the notification arrives (milliseconds after the commit);
+in the process that revoked it, at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from hookline.auth.tokens import TokenRecord
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "hookline_identity"
+# Bound on entries of each kind; past it the cache starts over.
+MAX_ENTRIES = 20_000
+
+
+class IdentityCache:
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.generation = 0
+        self._tokens: dict[str, TokenRecord] = {}
+        self._profiles: dict[UUID, dict[str, Any]] = {}
+
+    def token(self, digest: str) -> TokenRecord | None:
+        return self._tokens.get(digest) if self.enabled else None
+
+    def profile(self, profile_id: UUID) -> dict[str, Any] | None:
+        return self._profiles.get(profile_id) if self.enabled else None
+
+    def keep_token(self, digest: str, record: TokenRecord, generation: int) -> None:
+        if self.enabled and generation == self.generation:
+            if len(self._tokens) >= MAX_ENTRIES:
+                self._tokens.clear()
+            self._tokens[digest] = record
+
+    def keep_profile(self, profile_id: UUID, row: dict[str, Any], generation: int) -> None:
+        if self.enabled and generation == self.generation:
+            if len(self._profiles) >= MAX_ENTRIES:
+                self._profiles.clear()
+            self._profiles[profile_id] = row
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._tokens.clear()
+        self._profiles.clear()
+
+    async def listen(self, url: str) -> None:
+        """Keep a LISTEN connection (PostgreSQL) and forget on every
+        notification; bypass the cache whenever not listening. Runs until
+        cancelled."""
+        import asyncpg
+
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(dsn)
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.forget())
+                self.forget()
+                self.enabled = True
+                while not conn.is_closed():
+                    await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("identity cache: not listening for changes; reading the database")
+                await asyncio.sleep(2)
+            finally:
+                self.enabled = False
+                self.forget()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+
+async def identity_changed(
+    cache: IdentityCache, conn: AsyncConnection, after_commit: list[Callable[[], None]]
+) -> None:
+    """Call within a transaction that changes a token or a profile."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+    after_commit.append(cache.forget)
