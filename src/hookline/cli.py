@@ -8,7 +8,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any
 
 import uvicorn
 
@@ -86,13 +87,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_fast(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed (as ``serve`` does through uvicorn)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from hookline.delivery.service import run_worker_process
 
     settings = _settings()
     logs.configure(settings.log_level)
     asyncio.run(_migrate(settings))
-    return asyncio.run(run_worker_process(settings))
+    return _run_fast(run_worker_process(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
