@@ -328,7 +328,7 @@ class Worker:
         await asyncio.sleep(60)
         while True:
             try:
-                async with self.services.db.write(urgent=True) as conn:
+                async with self.services.db.write(urgent=True, bulk=True) as conn:
                     removed = await store.clean_up(conn, self.settings, self.services.clock.now())
                 if removed:
                     log.info("old delivery history removed", extra={"attempts": removed})

@@ -32,6 +32,9 @@ class CommandSpec:
     event_props: type[BaseModel] | None = None
     # Fields the handler adds to the params in the event's props.
     event_extra: type[BaseModel] | None = None
+    # May change many rows (cascading deletes, re-queueing): on SQLite its
+    # statements run on the driver's thread, not inline on the event loop.
+    bulk: bool = False
 
     @property
     def is_query(self) -> bool:
@@ -56,6 +59,7 @@ class CommandGroup:
         webhook: bool = False,
         event_props: type[BaseModel] | None = None,
         event_extra: type[BaseModel] | None = None,
+        bulk: bool = False,
     ) -> Callable[[F], F]:
         def register(handler: F) -> F:
             doc = " ".join((handler.__doc__ or "").split())
@@ -74,6 +78,7 @@ class CommandGroup:
                     result_adapter=TypeAdapter(result),
                     event_props=event_props,
                     event_extra=event_extra,
+                    bulk=bulk,
                 )
             )
             return handler

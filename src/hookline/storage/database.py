@@ -4,6 +4,7 @@ read and write transactions so SQLite writers queue instead of failing."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from hookline.settings import normalize_database_url
 from hookline.storage import sqlite_driver
+
+log = logging.getLogger(__name__)
+
+# Write transactions between two WAL checkpoints on SQLite (SQLite's own
+# automatic checkpoint is at about 1,000 pages; a command writes a few).
+CHECKPOINT_EVERY = 250
 
 
 class PriorityLock:
@@ -70,6 +77,8 @@ class Database:
         # One process writes to SQLite at a time anyway; queueing here keeps
         # writers from spinning on SQLITE_BUSY.
         self._write_lock = PriorityLock() if self.is_sqlite else None
+        self._commits = 0
+        self._checkpoint_task: asyncio.Task[None] | None = None
 
     def _create_engine(self, pool_size: int) -> AsyncEngine:
         if not self.is_sqlite:
@@ -81,7 +90,9 @@ class Database:
         # to the driver's thread.
         engine = create_async_engine(
             self.url.replace("sqlite+aiosqlite://", f"sqlite+{sqlite_driver.DRIVER}://", 1),
-            connect_args={"timeout": 30},
+            # Inline transactions use a connection from the loop's thread,
+            # one caller at a time (see sqlite_driver).
+            connect_args={"timeout": 30, "check_same_thread": False},
             pool_reset_on_return=None,
             pool_size=pool_size,
             max_overflow=pool_size * 2,
@@ -96,7 +107,10 @@ class Database:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}")
+            # Checkpoints run off the event loop (Database._checkpoint), not
+            # inside whichever commit happens to cross the threshold.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         @event.listens_for(sync_engine, "begin")
@@ -107,19 +121,42 @@ class Database:
         return engine
 
     @asynccontextmanager
-    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def write(
+        self, *, urgent: bool = False, bulk: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A read-write transaction, committed when the block ends without error.
         On SQLite writers take turns; ``urgent`` ones (the delivery worker's short
         bookkeeping) go before queued API writes, so deliveries do not lag
-        behind a burst of commands."""
+        behind a burst of commands. A short transaction runs its statements
+        inline on the event loop (see sqlite_driver); one that may touch
+        many rows says ``bulk`` and runs them on the driver's thread."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
         async with self._write_lock.held(urgent), self.engine.connect() as conn:
             await conn.execution_options(hookline_write=True)
-            async with conn.begin():
-                yield conn
+            adapted = (await conn.get_raw_connection()).dbapi_connection
+            adapted.inline = not bulk  # type: ignore[union-attr]
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                adapted.inline = False  # type: ignore[union-attr]
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and self._checkpoint_task is None:
+            self._checkpoint_task = asyncio.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        """Copy the write-ahead log back into the database file, on the
+        driver's thread; PASSIVE never waits for readers or writers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:
+            log.warning("SQLite checkpoint failed; trying again later", exc_info=True)
+        finally:
+            self._checkpoint_task = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -128,6 +165,8 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        if self._checkpoint_task is not None:
+            await self._checkpoint_task
         await self.engine.dispose()
 
 

@@ -270,7 +270,7 @@ async def resend_webhook_delivery(ctx: Context, params: DeliveryId) -> Delivery:
     return await _load(ctx, params.id, Role.EDITOR)
 
 
-@commands.command("recover-webhook-deliveries", params=Recover, result=Count)
+@commands.command("recover-webhook-deliveries", params=Recover, result=Count, bulk=True)
 async def recover_webhook_deliveries(ctx: Context, params: Recover) -> Count:
     """Queue again every failed delivery of a webhook created in a time window
     (`since`, up to `until` or now). Answers how many were queued."""

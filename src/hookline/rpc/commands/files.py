@@ -208,7 +208,12 @@ async def set_file_shared(ctx: Context, params: SetFileShared) -> None:
 
 
 @commands.command(
-    "move-files", params=MoveFiles, result=None, webhook=True, event_extra=MoveFilesExtra
+    "move-files",
+    params=MoveFiles,
+    result=None,
+    webhook=True,
+    event_extra=MoveFilesExtra,
+    bulk=True,
 )
 async def move_files(ctx: Context, params: MoveFiles) -> None:
     """Move files to another project of the same team (editors and above)."""
@@ -228,7 +233,12 @@ async def move_files(ctx: Context, params: MoveFiles) -> None:
 
 
 @commands.command(
-    "delete-file", params=FileId, result=None, webhook=True, event_extra=FileEventExtra
+    "delete-file",
+    params=FileId,
+    result=None,
+    webhook=True,
+    event_extra=FileEventExtra,
+    bulk=True,
 )
 async def delete_file(ctx: Context, params: FileId) -> None:
     """Delete a file with its comments (editors and above)."""

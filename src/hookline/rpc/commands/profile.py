@@ -199,7 +199,7 @@ async def update_profile_password(ctx: Context, params: UpdateProfilePassword) -
     await sessions.delete_other_sessions(ctx.conn, ctx.profile_id, keep)
 
 
-@commands.command("delete-profile", params=DeleteProfile, result=None)
+@commands.command("delete-profile", params=DeleteProfile, result=None, bulk=True)
 async def delete_profile(ctx: Context, params: DeleteProfile) -> None:
     """Delete the caller's account, given its password, with its sessions and
     access tokens. Teams where the caller is the only member go too; a caller

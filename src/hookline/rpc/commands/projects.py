@@ -100,7 +100,12 @@ async def rename_project(ctx: Context, params: RenameProject) -> Project:
 
 
 @commands.command(
-    "delete-project", params=ProjectId, result=None, webhook=True, event_extra=ProjectTeam
+    "delete-project",
+    params=ProjectId,
+    result=None,
+    webhook=True,
+    event_extra=ProjectTeam,
+    bulk=True,
 )
 async def delete_project(ctx: Context, params: ProjectId) -> None:
     """Delete a project with its files and comments (editors and above)."""

@@ -162,7 +162,7 @@ async def update_team(ctx: Context, params: UpdateTeam) -> Team:
     return await load_team(ctx, params.id)
 
 
-@commands.command("delete-team", params=TeamId, result=None)
+@commands.command("delete-team", params=TeamId, result=None, bulk=True)
 async def delete_team(ctx: Context, params: TeamId) -> None:
     """Delete a team with everything in it: projects, files, webhooks and their
     history (owners only)."""

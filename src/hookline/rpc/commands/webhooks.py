@@ -207,7 +207,7 @@ async def create_webhook(ctx: Context, params: CreateWebhook) -> WebhookWithSecr
     return WebhookWithSecret(**webhook.model_dump(), secret=secret)
 
 
-@commands.command("update-webhook", params=UpdateWebhook, result=Webhook)
+@commands.command("update-webhook", params=UpdateWebhook, result=Webhook, bulk=True)
 async def update_webhook(ctx: Context, params: UpdateWebhook) -> Webhook:
     """Change a webhook (owners, admins and editors); fields left out keep their
     value, and `events: null` means every event. Resets the error code and
@@ -238,7 +238,7 @@ async def update_webhook(ctx: Context, params: UpdateWebhook) -> Webhook:
     return await load_webhook(ctx, params.id)
 
 
-@commands.command("delete-webhook", params=WebhookId, result=None)
+@commands.command("delete-webhook", params=WebhookId, result=None, bulk=True)
 async def delete_webhook(ctx: Context, params: WebhookId) -> None:
     """Delete a webhook with its delivery history (owners, admins and editors)."""
     await load_webhook(ctx, params.id, Role.EDITOR)
