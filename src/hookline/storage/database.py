@@ -82,8 +82,13 @@ class Database:
 
     def _create_engine(self, pool_size: int) -> AsyncEngine:
         if not self.is_sqlite:
+            # A fixed set of connections, kept: overflow connections were
+            # opened and closed again under load (a TLS attempt and a login
+            # per command), and a ping on every checkout cost a round trip.
+            # A connection lost in a restart fails its one request with 503
+            # (is_database_outage) and the pool replaces it.
             return create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+                self.url, pool_size=pool_size * 2, max_overflow=0, pool_timeout=30
             )
         # Every connection ends its transaction explicitly (read() and write()),
         # so the pool's extra rollback on check-in would only cost a round trip
@@ -176,7 +181,10 @@ def is_database_outage(error: BaseException) -> bool:
     answer 'try again' rather than 'internal error'."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.DisconnectionError):
+    if isinstance(
+        error,
+        exc.OperationalError | exc.InterfaceError | exc.DisconnectionError | exc.TimeoutError,
+    ):
         return True
     seen: set[int] = set()
     current: BaseException | None = error
