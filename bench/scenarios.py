@@ -157,6 +157,9 @@ class Context:
         instance = Instance(f"http://127.0.0.1:{port}", [server], database, env, data)
         try:
             wait_http(f"{instance.base}/healthz", server)
+            # Count from zero, so _quiet waits for this instance's own ping
+            # (proof that its worker runs), not for a previous run's traffic.
+            await receiver_reset(self.http, self.receiver_base)
             if db == "postgresql":
                 for _ in range(workers):
                     instance.start_worker()

@@ -25,6 +25,8 @@ log = logging.getLogger("hookline.worker")
 CLAIM_LIMIT = 500
 POLL_S = 1.0
 CLAIM_GATHER_S = 0.02
+# How long start() waits for the LISTEN connection before polling instead.
+LISTEN_READY_S = 5.0
 FLUSH_EVERY_S = 0.05
 FLUSH_SIZE = 200
 CLEANUP_EVERY_S = 3600.0
@@ -64,16 +66,26 @@ class Worker:
         self.tasks: list[asyncio.Task[None]] = []
         self.max_held = max(2 * self.settings.delivery_concurrency, 200)
         self._secrets: dict[str, str] = {}
+        # Set while the LISTEN connection is up (PostgreSQL).
+        self.listening = asyncio.Event()
 
     # -- lifecycle ------------------------------------------------------------
 
     async def start(self) -> None:
         async with self.services.db.read() as conn:
             await conn.exec_driver_sql("SELECT 1")
-        loops = [self._claim_loop(), self._flush_loop(), self._renew_loop(), self._cleanup_loop()]
+        listener = None
         if not self.services.db.is_sqlite:
-            loops.append(self._listen_loop())
+            # Listen before the first claim: until then, a commit's NOTIFY
+            # would be missed and its deliveries wait for the next poll.
+            listener = asyncio.create_task(self._listen_loop())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LISTEN_READY_S):
+                    await self.listening.wait()
+        loops = [self._claim_loop(), self._flush_loop(), self._renew_loop(), self._cleanup_loop()]
         self.tasks = [asyncio.create_task(loop) for loop in loops]
+        if listener is not None:
+            self.tasks.append(listener)
         log.info("worker started", extra={"owner": self.owner})
 
     async def stop(self) -> None:
@@ -349,6 +361,7 @@ class Worker:
             try:
                 conn = await asyncpg.connect(url)
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wakeup.set())
+                self.listening.set()
                 wakeup.set()  # catch up on anything sent while not listening
                 while not conn.is_closed():
                     await asyncio.sleep(1)
@@ -358,6 +371,7 @@ class Worker:
                 log.warning("listening for notifications failed; polling meanwhile")
                 await asyncio.sleep(2)
             finally:
+                self.listening.clear()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await conn.close()
