@@ -1,4 +1,4 @@
-"""SQLite for asyncio with one thread hop per statement.
+"""SQLite for asyncio with one thread hop per statement, or none.
 
 aiosqlite runs each SQLite connection in a thread of its own, and
 SQLAlchemy's adapter for it crosses to that thread four times per statement
@@ -53,7 +53,8 @@ _Outcome = tuple[Any, list[Any], int, int | None]
 
 
 def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """On the connection's own thread: the statement from start to finish."""
+    """The statement from start to finish, on the connection's thread (or
+    inline, on the loop's)."""
     cursor: sqlite3.Cursor = connection._conn.cursor()
     try:
         if many:
