@@ -410,7 +410,8 @@ class Context:
 def _backlog_sql(team_id: str, webhook_id: str, count: int) -> str:
     """Events and due deliveries in event order, written straight into the
     database (an API would take longer to raise a million events than to drain
-    them). Ids keep UUIDv7's ordering: a fixed past timestamp, then a counter."""
+    them). Ids keep UUIDv7's ordering: a fixed past timestamp, then a counter.
+    Then the statistics autovacuum would gather after such a bulk load."""
     eid = "('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid"
     did = "('01900000-0000-7000-9000-' || lpad(to_hex(i), 12, '0'))::uuid"
     return f"""
@@ -422,4 +423,6 @@ def _backlog_sql(team_id: str, webhook_id: str, count: int) -> str:
                             created_at, updated_at)
     SELECT {did}, '{webhook_id}', {eid}, 'pending', 0, now(), now(), now()
     FROM generate_series(1, {count}) AS i;
+    ANALYZE events;
+    ANALYZE deliveries;
     """

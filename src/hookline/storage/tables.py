@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 
 from hookline.storage.types import JSONDocument, UTCDateTime
@@ -224,8 +225,24 @@ deliveries = Table(
     Column("last_duration_ms", Integer, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index(None, "status", "next_attempt_at"),
     Index(None, "webhook_id", "id"),
+    # The due ones in claim order (delivery.store.claim names the statuses
+    # as literals so both databases can use this partial index).
+    Index(
+        "ix_deliveries_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=text("status IN ('pending', 'retrying')"),
+        sqlite_where=text("status IN ('pending', 'retrying')"),
+    ),
+    # An ordered webhook's oldest unfinished delivery (its head).
+    Index(
+        "ix_deliveries_unfinished",
+        "webhook_id",
+        "id",
+        postgresql_where=text("status IN ('pending', 'retrying', 'paused')"),
+        sqlite_where=text("status IN ('pending', 'retrying', 'paused')"),
+    ),
 )
 
 delivery_attempts = Table(
