@@ -20,19 +20,17 @@ in the process that revoked it, at once."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.storage.notify import listen_forever
+
 if TYPE_CHECKING:
     from hookline.auth.tokens import TokenRecord
 
-log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "hookline_identity"
 # Bound on entries of each kind; past it the cache starts over.
@@ -73,29 +71,23 @@ class IdentityCache:
         """Keep a LISTEN connection (PostgreSQL) and forget on every
         notification; bypass the cache whenever not listening. Runs until
         cancelled."""
-        import asyncpg
 
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(dsn)
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.forget())
-                self.forget()
-                self.enabled = True
-                while not conn.is_closed():
-                    await asyncio.sleep(1)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("identity cache: not listening for changes; reading the database")
-                await asyncio.sleep(2)
-            finally:
-                self.enabled = False
-                self.forget()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+        def up() -> None:
+            self.forget()
+            self.enabled = True
+
+        def down() -> None:
+            self.enabled = False
+            self.forget()
+
+        await listen_forever(
+            url,
+            NOTIFY_CHANNEL,
+            on_notify=self.forget,
+            on_up=up,
+            on_down=down,
+            failure="identity cache: not listening for changes; reading the database",
+        )
 
 
 async def identity_changed(

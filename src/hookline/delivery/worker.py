@@ -18,6 +18,7 @@ import hookline
 from hookline.delivery import render, signing, store
 from hookline.delivery.sender import Outcome, Sender
 from hookline.services import Services
+from hookline.storage.notify import listen_forever
 from hookline.webhooks.secrets import SecretUnavailable, unseal
 
 log = logging.getLogger("hookline.worker")
@@ -350,28 +351,19 @@ class Worker:
 
     async def _listen_loop(self) -> None:
         """LISTEN for commits that made deliveries due (PostgreSQL)."""
-        import asyncpg
-
         from hookline.events.outbox import NOTIFY_CHANNEL
 
-        url = self.services.db.url.replace("postgresql+asyncpg://", "postgresql://")
         wakeup = self.services.delivery_wakeup
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(url)
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wakeup.set())
-                self.listening.set()
-                wakeup.set()  # catch up on anything sent while not listening
-                while not conn.is_closed():
-                    await asyncio.sleep(1)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("listening for notifications failed; polling meanwhile")
-                await asyncio.sleep(2)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+
+        def up() -> None:
+            self.listening.set()
+            wakeup.set()  # catch up on anything sent while not listening
+
+        await listen_forever(
+            self.services.db.url,
+            NOTIFY_CHANNEL,
+            on_notify=wakeup.set,
+            on_up=up,
+            on_down=self.listening.clear,
+            failure="listening for notifications failed; polling meanwhile",
+        )

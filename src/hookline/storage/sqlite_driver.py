@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -165,21 +165,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         if self.inline:
-            try:
-                self._connection._conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
-            return
-        super().commit()
+            self._end_inline(self._connection._conn.commit)
+        else:
+            super().commit()
 
     def rollback(self) -> None:
         if self.inline:
-            try:
-                self._connection._conn.rollback()
-            except Exception as error:
-                self._handle_exception(error)
-            return
-        super().rollback()
+            self._end_inline(self._connection._conn.rollback)
+        else:
+            super().rollback()
+
+    def _end_inline(self, end: Callable[[], None]) -> None:
+        try:
+            end()
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
