@@ -308,7 +308,6 @@ async def test_a_dead_workers_lease_expires_and_the_delivery_completes(
             now=fast.clock.now(),
             lease_s=1.5,
             limit=10,
-            skip_webhooks=set(),
             postgres=not fast.db.is_sqlite,
         )
     assert len(taken) == 1

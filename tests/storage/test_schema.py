@@ -15,6 +15,7 @@ from hookline.delivery import store
 from hookline.storage import migrate
 from hookline.storage.database import Database
 from hookline.storage.tables import metadata
+from tests.seeding import seed_due_deliveries
 
 
 async def test_the_migrations_build_what_tables_py_describes(tmp_path: Path) -> None:
@@ -28,30 +29,43 @@ async def test_the_migrations_build_what_tables_py_describes(tmp_path: Path) -> 
 
 
 async def test_claiming_reads_its_partial_indexes(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'claim.db'}")
+    url = f"sqlite:///{tmp_path / 'claim.db'}"
+    db = Database(url)
     await migrate.upgrade(db)
-    plans: list[str] = []
+    now = SystemClock().now()
+    seed_due_deliveries(url, [now] * 3, each=5)
+    plans: dict[str, str] = {}
 
     def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.startswith("UPDATE deliveries SET lease_owner"):
+        kind = next((k for k in CLAIM_STATEMENTS if k in statement), None)
+        if kind is not None:
             raw = conn.connection.dbapi_connection._connection._conn
             rows = raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
-            plans.append(" | ".join(str(row[-1]) for row in rows))
+            plans[kind] = " | ".join(str(row[-1]) for row in rows)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", explain)
     try:
         async with db.write() as conn:
-            await store.claim(
+            taken = await store.claim(
                 conn,
                 owner="test",
-                now=SystemClock().now(),
+                now=now,
                 lease_s=30,
                 limit=10,
-                skip_webhooks=set(),
                 postgres=False,
+                room_for=lambda _hook, _n: 4,
             )
     finally:
         await db.dispose()
-    unordered, heads = plans
-    assert "ix_deliveries_due" in unordered and "TEMP B-TREE" not in unordered, unordered
-    assert "ix_deliveries_unfinished" in heads, heads
+    assert len(taken) == 10  # 4 + 4 + 2, each webhook capped by its room
+    assert set(plans) == set(CLAIM_STATEMENTS), plans
+    assert "ix_deliveries_unfinished" in plans["earlier.status"], plans
+    # One probe per webhook, and each webhook's oldest due ones without a sort.
+    assert "ix_deliveries_due" in plans["first_due"], plans
+    per_webhook = plans["ORDER BY deliveries.next_attempt_at"]
+    assert "ix_deliveries_due" in per_webhook and "TEMP B-TREE" not in per_webhook, per_webhook
+
+
+# A fragment each of the statements a claim runs: the ordered webhooks'
+# heads, the webhooks with due deliveries, and one webhook's oldest due ones.
+CLAIM_STATEMENTS = ("earlier.status", "first_due", "ORDER BY deliveries.next_attempt_at")

@@ -4,6 +4,7 @@ renewing and releasing leases, and recording outcomes in batches."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,6 +82,10 @@ def _literals(values: tuple[str, ...]) -> list[Any]:
     return [literal_column(f"'{value}'") for value in values]
 
 
+def _room_unbounded(webhook_id: UUID, max_events_per_request: int) -> int:
+    return 1 << 30
+
+
 async def claim(
     conn: AsyncConnection,
     *,
@@ -88,11 +93,21 @@ async def claim(
     now: datetime,
     lease_s: float,
     limit: int,
-    skip_webhooks: set[UUID],
     postgres: bool,
+    room_for: Callable[[UUID, int], int] = _room_unbounded,
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries. Unordered webhooks: any due ones,
-    oldest due first. Ordered webhooks: only the oldest unfinished delivery."""
+    """Lease up to ``limit`` due deliveries.
+
+    Unordered webhooks: those with due deliveries, the one due longest first,
+    each giving up to ``room_for(webhook id, max events per request)`` of its
+    oldest due ones. Claiming webhook by webhook, through an index that starts
+    with the webhook, means a webhook this worker has no room for costs one
+    index probe, however large its backlog: a dead endpoint's pile of due
+    deliveries is never walked to reach a healthy webhook's.
+
+    Ordered webhooks: only the oldest unfinished delivery, when due."""
+    until = now + timedelta(seconds=lease_s)
+    lease = {"lease_owner": owner, "lease_expires_at": until}
     due = [
         # Literals, not parameters: a partial index (ix_deliveries_due) is
         # used only when the query's condition visibly implies its own.
@@ -100,16 +115,6 @@ async def claim(
         deliveries.c.next_attempt_at <= now,
         _free_lease(now),
     ]
-    wanted = [webhooks.c.is_active.is_(True)]
-    if skip_webhooks:
-        wanted.append(webhooks.c.id.not_in(skip_webhooks))
-    unordered = (
-        select(deliveries.c.id)
-        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
-        .where(*due, *wanted, webhooks.c.ordered.is_(False))
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(limit)
-    )
     # An ordered webhook's head is its oldest unfinished delivery (found
     # through ix_deliveries_unfinished, from the few ordered webhooks rather
     # than from every due delivery); it is claimed when due and free.
@@ -128,21 +133,39 @@ async def claim(
     heads = (
         select(deliveries.c.id)
         .where(
-            deliveries.c.id.in_(select(head).where(*wanted, webhooks.c.ordered.is_(True))),
+            deliveries.c.id.in_(
+                select(head).where(webhooks.c.is_active.is_(True), webhooks.c.ordered.is_(True))
+            ),
             *due,
         )
         .limit(limit)
     )
     if postgres:
-        unordered = unordered.with_for_update(of=deliveries, skip_locked=True)
         heads = heads.with_for_update(of=deliveries, skip_locked=True)
-    until = now + timedelta(seconds=lease_s)
-    ids: list[UUID] = []
-    for candidates in (unordered, heads):
+    claimed = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(heads.scalar_subquery()))
+        .values(**lease)
+        .returning(deliveries.c.id)
+    )
+    # Heads first: at most one per ordered webhook, and never crowded out.
+    ids: list[UUID] = [row.id for row in claimed]
+    for webhook_id, remaining in await _due_webhooks(conn, due, room_for):
+        take = min(remaining, limit - len(ids))
+        if take <= 0:
+            break
+        oldest = (
+            select(deliveries.c.id)
+            .where(deliveries.c.webhook_id == webhook_id, *due)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(take)
+        )
+        if postgres:
+            oldest = oldest.with_for_update(skip_locked=True)
         claimed = await conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(candidates.scalar_subquery()))
-            .values(lease_owner=owner, lease_expires_at=until)
+            .where(deliveries.c.id.in_(oldest.scalar_subquery()))
+            .values(**lease)
             .returning(deliveries.c.id)
         )
         ids.extend(row.id for row in claimed)
@@ -200,6 +223,40 @@ async def claim(
             row.tracked_at,
         )
         found.append(Claimed(row.delivery_id, row.attempts, hook, event))
+    return found
+
+
+async def _due_webhooks(
+    conn: AsyncConnection,
+    due: list[Any],
+    room_for: Callable[[UUID, int], int],
+) -> list[tuple[UUID, int]]:
+    """Active unordered webhooks with a due delivery, the one due longest
+    first, with how many each may give: one index probe per webhook."""
+    first_due = (
+        select(deliveries.c.next_attempt_at)
+        .where(deliveries.c.webhook_id == webhooks.c.id, *due)
+        .order_by(deliveries.c.next_attempt_at)
+        .limit(1)
+        .correlate(webhooks)
+        .scalar_subquery()
+        .label("first_due")
+    )
+    listed = (
+        select(webhooks.c.id, webhooks.c.max_events_per_request, first_due)
+        .where(webhooks.c.is_active.is_(True), webhooks.c.ordered.is_(False))
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(listed.c.id, listed.c.max_events_per_request)
+        .where(listed.c.first_due.is_not(None))
+        .order_by(listed.c.first_due, listed.c.id)
+    )
+    found = []
+    for row in rows:
+        room = room_for(row.id, row.max_events_per_request)
+        if room > 0:
+            found.append((row.id, room))
     return found
 
 

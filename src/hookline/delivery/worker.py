@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from uuid import UUID
 
@@ -31,6 +32,8 @@ LISTEN_READY_S = 5.0
 FLUSH_EVERY_S = 0.05
 FLUSH_SIZE = 200
 CLEANUP_EVERY_S = 3600.0
+# Deliveries held per request slot of a webhook (times its batch size).
+HOLD_PER_SLOT = 4
 
 
 def message_id(items: list[store.Claimed]) -> str:
@@ -116,13 +119,19 @@ class Worker:
 
     # -- claiming -------------------------------------------------------------
 
-    def _saturated(self) -> set[UUID]:
+    def _room_counter(self) -> Callable[[UUID, int], int]:
+        """How many more deliveries of a webhook this worker may hold: enough
+        to keep its request slots busy with full batches, and no more, so a
+        slow webhook cannot take the room the others need."""
         counts: dict[UUID, int] = {}
         for item in self.held.values():
             counts[item.webhook.id] = counts.get(item.webhook.id, 0) + 1
-        cap_of = {i.webhook.id: i.webhook.max_events_per_request for i in self.held.values()}
-        per = self.settings.delivery_concurrency_per_webhook
-        return {hook for hook, n in counts.items() if n >= 4 * per * cap_of[hook]}
+        per = HOLD_PER_SLOT * self.settings.delivery_concurrency_per_webhook
+
+        def room_for(webhook_id: UUID, max_events_per_request: int) -> int:
+            return per * max_events_per_request - counts.get(webhook_id, 0)
+
+        return room_for
 
     async def _claim_loop(self) -> None:
         backoff = 0.5
@@ -142,7 +151,7 @@ class Worker:
                         now=self.services.clock.now(),
                         lease_s=self.settings.delivery_lease_s,
                         limit=min(room, CLAIM_LIMIT),
-                        skip_webhooks=self._saturated(),
+                        room_for=self._room_counter(),
                         postgres=not self.services.db.is_sqlite,
                     )
                 backoff = 0.5

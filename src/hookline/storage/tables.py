@@ -226,10 +226,11 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "webhook_id", "id"),
-    # The due ones in claim order (delivery.store.claim names the statuses
-    # as literals so both databases can use this partial index).
+    # Each webhook's due ones in claim order (delivery.store.claim names the
+    # statuses as literals so both databases can use this partial index).
     Index(
         "ix_deliveries_due",
+        "webhook_id",
         "next_attempt_at",
         "id",
         postgresql_where=text("status IN ('pending', 'retrying')"),
