@@ -45,6 +45,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+KEEP_ALIVE_S = 75
+
+
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM after a graceful shutdown, which makes the process
     look killed; a clean stop on SIGTERM or SIGINT exits with status 0 instead."""
@@ -80,6 +83,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         lifespan="on",
+        # Longer than clients keep idle connections (httpx: 5 s), so a request
+        # sent on a reused connection does not meet the server closing it.
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = _Server(config)
     server.run()
