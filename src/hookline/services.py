@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from hookline.auth.cache import IdentityCache
@@ -14,6 +15,24 @@ from hookline.delivery.metrics import Metrics
 from hookline.settings import Settings
 from hookline.storage import migrate
 from hookline.storage.database import Database
+
+if TYPE_CHECKING:
+    from hookline.delivery.store import Claimed
+
+
+class Handoff(Protocol):
+    """A delivery worker running in this process, which takes deliveries
+    straight from the transaction that records them (see events.outbox)."""
+
+    owner: str
+
+    def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
+        """Whether it has room now for one more delivery of this webhook."""
+        ...
+
+    def take(self, items: list[Claimed]) -> None:
+        """Send these deliveries, leased to it in a transaction just committed."""
+        ...
 
 
 @dataclass
@@ -33,6 +52,8 @@ class Services:
     # Tokens and profiles in memory; on PostgreSQL only while listening for
     # changes (see auth.cache), on SQLite from the start: one process serves.
     identity_cache: IdentityCache = field(default_factory=lambda: IdentityCache(enabled=False))
+    # The in-process worker while it runs (serve without --no-worker).
+    handoff: Handoff | None = None
 
     def __post_init__(self) -> None:
         if self.db.is_sqlite:

@@ -11,7 +11,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from uuid import UUID
 
@@ -56,6 +55,7 @@ class Worker:
         self.sender = Sender(self.settings)
         self.metrics = services.metrics
         self.held: dict[UUID, store.Claimed] = {}
+        self.held_by_webhook: dict[UUID, int] = {}
         self.buffers: dict[UUID, list[store.Claimed]] = {}
         self.buffer_changed: dict[UUID, asyncio.Event] = {}
         self.pumps: dict[UUID, asyncio.Task[None]] = {}
@@ -90,10 +90,13 @@ class Worker:
         self.tasks = [asyncio.create_task(loop) for loop in loops]
         if listener is not None:
             self.tasks.append(listener)
+        self.services.handoff = self
         log.info("worker started", extra={"owner": self.owner})
 
     async def stop(self) -> None:
         self.stopping.set()
+        if self.services.handoff is self:
+            self.services.handoff = None
         self.services.wake_delivery()
         claim_loop, *others = self.tasks
         with contextlib.suppress(asyncio.CancelledError):
@@ -119,19 +122,12 @@ class Worker:
 
     # -- claiming -------------------------------------------------------------
 
-    def _room_counter(self) -> Callable[[UUID, int], int]:
+    def room_for(self, webhook_id: UUID, max_events_per_request: int) -> int:
         """How many more deliveries of a webhook this worker may hold: enough
         to keep its request slots busy with full batches, and no more, so a
         slow webhook cannot take the room the others need."""
-        counts: dict[UUID, int] = {}
-        for item in self.held.values():
-            counts[item.webhook.id] = counts.get(item.webhook.id, 0) + 1
         per = HOLD_PER_SLOT * self.settings.delivery_concurrency_per_webhook
-
-        def room_for(webhook_id: UUID, max_events_per_request: int) -> int:
-            return per * max_events_per_request - counts.get(webhook_id, 0)
-
-        return room_for
+        return per * max_events_per_request - self.held_by_webhook.get(webhook_id, 0)
 
     async def _claim_loop(self) -> None:
         backoff = 0.5
@@ -151,7 +147,7 @@ class Worker:
                         now=self.services.clock.now(),
                         lease_s=self.settings.delivery_lease_s,
                         limit=min(room, CLAIM_LIMIT),
-                        room_for=self._room_counter(),
+                        room_for=self.room_for,
                         postgres=not self.services.db.is_sqlite,
                     )
                 backoff = 0.5
@@ -179,12 +175,40 @@ class Worker:
 
     def _accept(self, item: store.Claimed) -> None:
         hook = item.webhook.id
+        if item.delivery_id not in self.held:
+            self.held_by_webhook[hook] = self.held_by_webhook.get(hook, 0) + 1
         self.held[item.delivery_id] = item
         self.buffers.setdefault(hook, []).append(item)
         self.buffer_changed.setdefault(hook, asyncio.Event()).set()
         pump = self.pumps.get(hook)
         if pump is None or pump.done():
             self.pumps[hook] = asyncio.create_task(self._pump(hook))
+
+    def _let_go(self, delivery_id: UUID) -> None:
+        item = self.held.pop(delivery_id, None)
+        if item is not None:
+            hook = item.webhook.id
+            left = self.held_by_webhook.get(hook, 0) - 1
+            if left > 0:
+                self.held_by_webhook[hook] = left
+            else:
+                self.held_by_webhook.pop(hook, None)
+
+    # -- direct hand-off (this process's own commits) -------------------------
+
+    def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
+        if self.stopping.is_set() or len(self.held) >= self.max_held:
+            return False
+        return self.room_for(webhook_id, max_events_per_request) > 0
+
+    def take(self, items: list[store.Claimed]) -> None:
+        """Deliveries the outbox leased to this worker in a transaction that
+        has just committed: no claim needed. Once stopping, they are left to
+        their lease, which runs out and lets them be claimed again."""
+        if self.stopping.is_set():
+            return
+        for item in items:
+            self._accept(item)
 
     # -- sending --------------------------------------------------------------
 
@@ -313,7 +337,7 @@ class Worker:
             return
         for result in results:
             for item in result.items:
-                self.held.pop(item.delivery_id, None)
+                self._let_go(item.delivery_id)
                 self.unflushed.discard(item.delivery_id)
         if disabled:
             log.info("webhooks disabled by errors", extra={"webhooks": [str(d) for d in disabled]})
@@ -326,7 +350,7 @@ class Worker:
         forget the copies waiting here."""
         for hook in hooks:
             for item in self.buffers.get(hook, []):
-                self.held.pop(item.delivery_id, None)
+                self._let_go(item.delivery_id)
             self.buffers.get(hook, []).clear()
 
     # -- leases, cleanup, notifications ---------------------------------------

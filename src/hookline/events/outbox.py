@@ -4,6 +4,7 @@ the command fails, nothing is written; once it commits, nothing is lost."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, exists, insert, select, update
 
+from hookline.delivery.render import EventRow
+from hookline.delivery.store import Claimed, WebhookRow
 from hookline.ids import new_id
 from hookline.rpc.context import Context
 from hookline.storage.tables import deliveries, events, webhooks
@@ -37,6 +40,32 @@ async def record_command_events(ctx: Context, name: str, params: BaseModel) -> N
         await record(ctx, name, draft.team_id, props, coalesce_key=draft.coalesce_key)
 
 
+HANDOFF_COLUMNS = (
+    webhooks.c.uri,
+    webhooks.c.mtype,
+    webhooks.c.verify_ssl,
+    webhooks.c.max_events_per_request,
+    webhooks.c.ordered,
+    webhooks.c.secret_enc,
+    webhooks.c.previous_secret_enc,
+    webhooks.c.previous_secret_expires_at,
+)
+
+
+def _webhook_row(row: Any) -> WebhookRow:
+    return WebhookRow(
+        row.id,
+        row.uri,
+        row.mtype,
+        row.verify_ssl,
+        row.max_events_per_request,
+        row.ordered,
+        row.secret_enc,
+        row.previous_secret_enc,
+        row.previous_secret_expires_at,
+    )
+
+
 def _wants(event_names: Any, name: str) -> bool:
     return event_names is None or (isinstance(event_names, list) and name in event_names)
 
@@ -52,9 +81,12 @@ async def record(
 ) -> UUID | None:
     """Record event ``name`` for the team's webhooks that want it; answers the
     event id, or None when no webhook wants it (then nothing is stored)."""
-    query = select(webhooks.c.id, webhooks.c.events, webhooks.c.state).where(
-        webhooks.c.team_id == team_id, webhooks.c.is_active.is_(True)
-    )
+    query = select(
+        webhooks.c.id,
+        webhooks.c.events,
+        webhooks.c.state,
+        *HANDOFF_COLUMNS,
+    ).where(webhooks.c.team_id == team_id, webhooks.c.is_active.is_(True))
     if only_webhook is not None:
         query = query.where(webhooks.c.id == only_webhook)
     rows = (await ctx.conn.execute(query)).all()
@@ -85,22 +117,43 @@ async def record(
             tracked_at=now,
         )
     )
-    await ctx.conn.execute(
-        insert(deliveries),
-        [
+    handoff = ctx.services.handoff if due == now else None
+    lease_until = now + timedelta(seconds=ctx.services.settings.delivery_lease_s)
+    new_rows: list[dict[str, Any]] = []
+    taken: list[Claimed] = []
+    for row in targets:
+        delivery_id = new_id()
+        paused = row.state == "disabled-by-errors"
+        # Leased at once to this process's worker when it has room: it sends
+        # right after the commit, with no claim transaction in between.
+        direct = (
+            handoff is not None
+            and not paused
+            and not row.ordered
+            and handoff.reserve(row.id, row.max_events_per_request)
+        )
+        new_rows.append(
             {
-                "id": new_id(),
+                "id": delivery_id,
                 "webhook_id": row.id,
                 "event_id": event_id,
-                "status": "paused" if row.state == "disabled-by-errors" else "pending",
+                "status": "paused" if paused else "pending",
                 "attempts": 0,
                 "next_attempt_at": due,
+                "lease_owner": handoff.owner if direct and handoff is not None else None,
+                "lease_expires_at": lease_until if direct else None,
                 "created_at": now,
                 "updated_at": now,
             }
-            for row in targets
-        ],
-    )
+        )
+        if direct:
+            event = EventRow(event_id, name, team_id, profile_id, props, now, now)
+            taken.append(Claimed(delivery_id, 0, _webhook_row(row), event))
+    await ctx.conn.execute(insert(deliveries), new_rows)
+    if taken and handoff is not None:
+        ctx.after_commit.append(functools.partial(handoff.take, taken))
+    if len(taken) == len(targets):
+        return event_id  # nothing left for a claim: no wake-up needed
     await announce(ctx)
     return event_id
 

@@ -1,0 +1,107 @@
+"""Deliveries recorded by this process's own commands go straight to its
+worker: leased in the command's transaction, sent after the commit, with no
+claim in between. What the worker may not take that way (an ordered
+webhook's, or any while no worker runs here) waits for a claim."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select
+
+from hookline.delivery import store
+from hookline.delivery.worker import Worker
+from hookline.services import Services
+from hookline.storage.tables import deliveries, events
+from tests.delivery.conftest import eventually, team_hook
+from tests.helpers import Api
+from tests.reliability.harness import Receiver
+
+
+@pytest.fixture
+def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
+    """Every delivery a claim leases, whoever runs it."""
+    found: set[UUID] = set()
+    original = store.claim
+
+    async def claim(*args: Any, **kwargs: Any) -> list[store.Claimed]:
+        items = await original(*args, **kwargs)
+        found.update(item.delivery_id for item in items)
+        return items
+
+    monkeypatch.setattr(store, "claim", claim)
+    yield found
+
+
+async def project_deliveries(fast: Services) -> dict[UUID, str]:
+    """create-project deliveries: id -> status."""
+    async with fast.db.read() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.id, deliveries.c.status)
+            .join(events, events.c.id == deliveries.c.event_id)
+            .where(events.c.name == "create-project")
+        )
+        return {row.id: row.status for row in rows}
+
+
+async def create_projects(owner: Api, team: dict[str, Any], count: int) -> None:
+    for n in range(count):
+        await owner.call("create-project", {"teamId": team["id"], "name": f"p{n}"})
+
+
+async def test_a_command_hands_its_deliveries_to_the_worker(
+    api_factory: Any, receiver: Receiver, fast: Services, claimed: set[UUID]
+) -> None:
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        await eventually(lambda: len(receiver.requests) == 1)  # the ping
+        await create_projects(owner, team, 5)
+        await eventually(lambda: len(receiver.requests) == 6)
+        sent = await eventually(lambda: _all_succeeded(fast, 5))
+    finally:
+        await worker.stop()
+    assert [r.headers["x-hookline-event"] for r in receiver.requests[1:]] == ["create-project"] * 5
+    assert not claimed & set(sent), "a claim found deliveries that were handed over"
+
+
+async def _all_succeeded(fast: Services, count: int) -> dict[UUID, str] | None:
+    found = await project_deliveries(fast)
+    done = len(found) == count and set(found.values()) == {"succeeded"}
+    return found if done else None
+
+
+async def test_an_ordered_webhooks_deliveries_wait_for_a_claim(
+    api_factory: Any, receiver: Receiver, fast: Services, claimed: set[UUID]
+) -> None:
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok", ordered=True)
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        await create_projects(owner, team, 3)
+        sent = await eventually(lambda: _all_succeeded(fast, 3))
+    finally:
+        await worker.stop()
+    assert set(sent) <= claimed
+
+
+async def test_without_a_running_worker_deliveries_wait_for_a_claim(
+    api_factory: Any, receiver: Receiver, fast: Services, claimed: set[UUID]
+) -> None:
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    stopped = Worker(fast)
+    await stopped.start()
+    await stopped.stop()
+    await create_projects(owner, team, 3)
+    assert set((await project_deliveries(fast)).values()) == {"pending"}
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        sent = await eventually(lambda: _all_succeeded(fast, 3))
+    finally:
+        await worker.stop()
+    assert set(sent) <= claimed
