@@ -3,6 +3,7 @@ renewing and releasing leases, and recording outcomes in batches."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Integer,
+    Uuid,
     bindparam,
     delete,
     exists,
@@ -28,6 +31,7 @@ from hookline.delivery.render import EventRow
 from hookline.ids import new_id
 from hookline.settings import Settings
 from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
+from hookline.storage.types import UTCDateTime
 
 DUE = ("pending", "retrying")
 UNFINISHED = ("pending", "retrying", "paused")
@@ -74,7 +78,7 @@ class Result:
     retry_after_s: float | None
 
 
-def _free_lease(now: datetime) -> Any:
+def _free_lease(now: Any) -> Any:
     return or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at < now)
 
 
@@ -86,28 +90,25 @@ def _room_unbounded(webhook_id: UUID, max_events_per_request: int) -> int:
     return 1 << 30
 
 
-async def claim(
-    conn: AsyncConnection,
-    *,
-    owner: str,
-    now: datetime,
-    lease_s: float,
-    limit: int,
-    postgres: bool,
-    room_for: Callable[[UUID, int], int] = _room_unbounded,
-) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries.
+@dataclass(frozen=True)
+class _ClaimStatements:
+    heads: Any
+    due_webhooks: Any
+    oldest: Any
+    fetch: Any
 
-    Unordered webhooks: those with due deliveries, the one due longest first,
-    each giving up to ``room_for(webhook id, max events per request)`` of its
-    oldest due ones. Claiming webhook by webhook, through an index that starts
-    with the webhook, means a webhook this worker has no room for costs one
-    index probe, however large its backlog: a dead endpoint's pile of due
-    deliveries is never walked to reach a healthy webhook's.
 
-    Ordered webhooks: only the oldest unfinished delivery, when due."""
-    until = now + timedelta(seconds=lease_s)
-    lease = {"lease_owner": owner, "lease_expires_at": until}
+@functools.cache
+def _claim_statements(postgres: bool) -> _ClaimStatements:
+    """Built once: a claim runs on every burst of commits, and building and
+    keying these statements each time cost more than running them.
+    Parameters: ``now``, ``owner``, ``until``; ``hook`` and ``take``
+    for one webhook's oldest; ``ids`` for the fetch."""
+    now = bindparam("now", type_=UTCDateTime)
+    lease = {
+        "lease_owner": bindparam("owner", type_=deliveries.c.lease_owner.type),
+        "lease_expires_at": bindparam("until", type_=UTCDateTime),
+    }
     due = [
         # Literals, not parameters: a partial index (ix_deliveries_due) is
         # used only when the query's condition visibly implies its own.
@@ -138,40 +139,48 @@ async def claim(
             ),
             *due,
         )
-        .limit(limit)
+        .limit(bindparam("take", type_=Integer))
+    )
+    # Unordered webhooks with a due delivery, the one due longest first: one
+    # index probe per webhook.
+    first_due = (
+        select(deliveries.c.next_attempt_at)
+        .where(deliveries.c.webhook_id == webhooks.c.id, *due)
+        .order_by(deliveries.c.next_attempt_at)
+        .limit(1)
+        .correlate(webhooks)
+        .scalar_subquery()
+        .label("first_due")
+    )
+    listed = (
+        select(webhooks.c.id, webhooks.c.max_events_per_request, first_due)
+        .where(webhooks.c.is_active.is_(True), webhooks.c.ordered.is_(False))
+        .subquery()
+    )
+    due_webhooks = (
+        select(listed.c.id, listed.c.max_events_per_request)
+        .where(listed.c.first_due.is_not(None))
+        .order_by(listed.c.first_due, listed.c.id)
+    )
+    oldest = (
+        select(deliveries.c.id)
+        .where(deliveries.c.webhook_id == bindparam("hook", type_=Uuid), *due)
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(bindparam("take", type_=Integer))
     )
     if postgres:
         heads = heads.with_for_update(of=deliveries, skip_locked=True)
-    claimed = await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_(heads.scalar_subquery()))
-        .values(**lease)
-        .returning(deliveries.c.id)
-    )
-    # Heads first: at most one per ordered webhook, and never crowded out.
-    ids: list[UUID] = [row.id for row in claimed]
-    for webhook_id, remaining in await _due_webhooks(conn, due, room_for):
-        take = min(remaining, limit - len(ids))
-        if take <= 0:
-            break
-        oldest = (
-            select(deliveries.c.id)
-            .where(deliveries.c.webhook_id == webhook_id, *due)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(take)
-        )
-        if postgres:
-            oldest = oldest.with_for_update(skip_locked=True)
-        claimed = await conn.execute(
+        oldest = oldest.with_for_update(skip_locked=True)
+
+    def leasing(candidates: Any) -> Any:
+        return (
             update(deliveries)
-            .where(deliveries.c.id.in_(oldest.scalar_subquery()))
+            .where(deliveries.c.id.in_(candidates.scalar_subquery()))
             .values(**lease)
             .returning(deliveries.c.id)
         )
-        ids.extend(row.id for row in claimed)
-    if not ids:
-        return []
-    rows = await conn.execute(
+
+    fetch = (
         select(
             deliveries.c.id.label("delivery_id"),
             deliveries.c.attempts,
@@ -194,9 +203,48 @@ async def claim(
         )
         .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
         .join(events, events.c.id == deliveries.c.event_id)
-        .where(deliveries.c.id.in_(ids))
+        .where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
         .order_by(deliveries.c.id)
     )
+    return _ClaimStatements(leasing(heads), due_webhooks, leasing(oldest), fetch)
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    owner: str,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+    postgres: bool,
+    room_for: Callable[[UUID, int], int] = _room_unbounded,
+) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries.
+
+    Unordered webhooks: those with due deliveries, the one due longest first,
+    each giving up to ``room_for(webhook id, max events per request)`` of its
+    oldest due ones. Claiming webhook by webhook, through an index that starts
+    with the webhook, means a webhook this worker has no room for costs one
+    index probe, however large its backlog: a dead endpoint's pile of due
+    deliveries is never walked to reach a healthy webhook's.
+
+    Ordered webhooks: only the oldest unfinished delivery, when due."""
+    statements = _claim_statements(postgres)
+    params = {"now": now, "owner": owner, "until": now + timedelta(seconds=lease_s)}
+    claimed = await conn.execute(statements.heads, {**params, "take": limit})
+    # Heads first: at most one per ordered webhook, and never crowded out.
+    ids: list[UUID] = [row.id for row in claimed]
+    for row in await conn.execute(statements.due_webhooks, params):
+        take = min(room_for(row.id, row.max_events_per_request), limit - len(ids))
+        if len(ids) >= limit:
+            break
+        if take <= 0:
+            continue
+        claimed = await conn.execute(statements.oldest, {**params, "hook": row.id, "take": take})
+        ids.extend(r.id for r in claimed)
+    if not ids:
+        return []
+    rows = await conn.execute(statements.fetch, {"ids": ids})
     found: list[Claimed] = []
     hooks: dict[UUID, WebhookRow] = {}
     for row in rows:
@@ -223,40 +271,6 @@ async def claim(
             row.tracked_at,
         )
         found.append(Claimed(row.delivery_id, row.attempts, hook, event))
-    return found
-
-
-async def _due_webhooks(
-    conn: AsyncConnection,
-    due: list[Any],
-    room_for: Callable[[UUID, int], int],
-) -> list[tuple[UUID, int]]:
-    """Active unordered webhooks with a due delivery, the one due longest
-    first, with how many each may give: one index probe per webhook."""
-    first_due = (
-        select(deliveries.c.next_attempt_at)
-        .where(deliveries.c.webhook_id == webhooks.c.id, *due)
-        .order_by(deliveries.c.next_attempt_at)
-        .limit(1)
-        .correlate(webhooks)
-        .scalar_subquery()
-        .label("first_due")
-    )
-    listed = (
-        select(webhooks.c.id, webhooks.c.max_events_per_request, first_due)
-        .where(webhooks.c.is_active.is_(True), webhooks.c.ordered.is_(False))
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(listed.c.id, listed.c.max_events_per_request)
-        .where(listed.c.first_due.is_not(None))
-        .order_by(listed.c.first_due, listed.c.id)
-    )
-    found = []
-    for row in rows:
-        room = room_for(row.id, row.max_events_per_request)
-        if room > 0:
-            found.append((row.id, room))
     return found
 
 

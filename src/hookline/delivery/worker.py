@@ -160,10 +160,12 @@ class Worker:
                 self._accept(item)
             if len(claimed) < min(room, CLAIM_LIMIT):
                 await self._wait(wakeup, POLL_S)
-                # Let commits that come in a burst gather into one claim: a
-                # claim per commit would take the write lock as often as the
-                # API does (on SQLite, ahead of it).
-                await self._wait(self.stopping, CLAIM_GATHER_S)
+                if len(claimed) > 1:
+                    # Commits are coming faster than one claim each: let them
+                    # gather into one claim, rather than take the write lock
+                    # as often as the API does (on SQLite, ahead of it). At a
+                    # lower rate each is claimed as soon as it is announced.
+                    await self._wait(self.stopping, CLAIM_GATHER_S)
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
