@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.errors import AuthorizationError, NotFound
@@ -29,12 +29,15 @@ class Role(StrEnum):
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
+# Built once: nearly every team command runs it.
+_MEMBER_ROLE = select(team_members.c.role).where(
+    team_members.c.team_id == bindparam("team_id"),
+    team_members.c.profile_id == bindparam("profile_id"),
+)
+
+
 async def member_role(conn: AsyncConnection, team_id: UUID, profile_id: UUID) -> Role | None:
-    row = await conn.scalar(
-        select(team_members.c.role).where(
-            team_members.c.team_id == team_id, team_members.c.profile_id == profile_id
-        )
-    )
+    row = await conn.scalar(_MEMBER_ROLE, {"team_id": team_id, "profile_id": profile_id})
     return Role(row) if row is not None else None
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from hookline.delivery.render import EventRow
 from hookline.delivery.store import Claimed, WebhookRow
@@ -52,6 +52,14 @@ HANDOFF_COLUMNS = (
 )
 
 
+# Built once: they run for every event.
+_TEAM_WEBHOOKS = select(webhooks.c.id, webhooks.c.events, webhooks.c.state, *HANDOFF_COLUMNS).where(
+    webhooks.c.team_id == bindparam("team_id"), webhooks.c.is_active.is_(True)
+)
+_INSERT_EVENT = insert(events)
+_INSERT_DELIVERIES = insert(deliveries)
+
+
 def _webhook_row(row: Any) -> WebhookRow:
     return WebhookRow(
         row.id,
@@ -81,15 +89,12 @@ async def record(
 ) -> UUID | None:
     """Record event ``name`` for the team's webhooks that want it; answers the
     event id, or None when no webhook wants it (then nothing is stored)."""
-    query = select(
-        webhooks.c.id,
-        webhooks.c.events,
-        webhooks.c.state,
-        *HANDOFF_COLUMNS,
-    ).where(webhooks.c.team_id == team_id, webhooks.c.is_active.is_(True))
-    if only_webhook is not None:
-        query = query.where(webhooks.c.id == only_webhook)
-    rows = (await ctx.conn.execute(query)).all()
+    if only_webhook is None:
+        found = await ctx.conn.execute(_TEAM_WEBHOOKS, {"team_id": team_id})
+    else:
+        query = _TEAM_WEBHOOKS.where(webhooks.c.id == only_webhook)
+        found = await ctx.conn.execute(query, {"team_id": team_id})
+    rows = found.all()
     targets = [row for row in rows if only_webhook is not None or _wants(row.events, name)]
     if not targets:
         return None
@@ -106,16 +111,17 @@ async def record(
     event_id = new_id()
     profile_id = ctx.identity.profile_id if ctx.identity is not None else None
     await ctx.conn.execute(
-        insert(events).values(
-            id=event_id,
-            name=name,
-            team_id=team_id,
-            profile_id=profile_id,
-            props=props,
-            coalesce_key=coalesce_key,
-            created_at=now,
-            tracked_at=now,
-        )
+        _INSERT_EVENT,
+        {
+            "id": event_id,
+            "name": name,
+            "team_id": team_id,
+            "profile_id": profile_id,
+            "props": props,
+            "coalesce_key": coalesce_key,
+            "created_at": now,
+            "tracked_at": now,
+        },
     )
     handoff = ctx.services.handoff if due == now else None
     lease_until = now + timedelta(seconds=ctx.services.settings.delivery_lease_s)
@@ -149,7 +155,7 @@ async def record(
         if direct:
             event = EventRow(event_id, name, team_id, profile_id, props, now, now)
             taken.append(Claimed(delivery_id, 0, _webhook_row(row), event))
-    await ctx.conn.execute(insert(deliveries), new_rows)
+    await ctx.conn.execute(_INSERT_DELIVERIES, new_rows)
     if taken and handoff is not None:
         ctx.after_commit.append(functools.partial(handoff.take, taken))
     if len(taken) == len(targets):

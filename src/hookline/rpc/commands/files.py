@@ -144,7 +144,7 @@ async def create_file(ctx: Context, params: CreateFile) -> File:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await ctx.conn.execute(insert(files).values(**file.model_dump(exclude={"team_id"}), data=None))
+    await ctx.conn.execute(insert(files), {**file.model_dump(exclude={"team_id"}), "data": None})
     ctx.emit(project.team_id, id=file.id, team_id=project.team_id)
     return file
 

@@ -79,7 +79,7 @@ async def create_project(ctx: Context, params: CreateProject) -> Project:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await ctx.conn.execute(insert(projects).values(**project.model_dump()))
+    await ctx.conn.execute(insert(projects), project.model_dump())
     ctx.emit(params.team_id, id=project.id)
     return project
 
