@@ -105,3 +105,72 @@ async def test_without_a_running_worker_deliveries_wait_for_a_claim(
     finally:
         await worker.stop()
     assert set(sent) <= claimed
+
+
+class FakeHandoff:
+    """Stands in for the worker's side of the hand-off: says yes or no, and
+    keeps what it is given."""
+
+    owner = "fake-worker"
+
+    def __init__(self, room: bool) -> None:
+        self.room = room
+        self.asked = 0
+        self.taken: list[store.Claimed] = []
+
+    def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
+        self.asked += 1
+        return self.room
+
+    def take(self, items: list[store.Claimed]) -> None:
+        self.taken.extend(items)
+
+
+async def lease_owners(fast: Services) -> list[str | None]:
+    async with fast.db.read() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.lease_owner)
+            .join(events, events.c.id == deliveries.c.event_id)
+            .where(events.c.name == "create-project")
+        )
+        return list(rows.scalars())
+
+
+async def test_the_outbox_leases_to_a_worker_with_room_and_hands_over_after_commit(
+    api_factory: Any, receiver: Receiver, fast: Services
+) -> None:
+    owner, team, hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    fake = FakeHandoff(room=True)
+    fast.handoff = fake
+    fast.delivery_wakeup.clear()
+    await create_projects(owner, team, 2)
+    assert await lease_owners(fast) == ["fake-worker", "fake-worker"]
+    assert [item.event.name for item in fake.taken] == ["create-project"] * 2
+    assert {str(item.webhook.id) for item in fake.taken} == {hook["id"]}
+    assert not fast.delivery_wakeup.is_set()  # nothing left to claim
+
+
+async def test_a_delivery_refused_for_room_is_left_unleased_without_a_wake_up(
+    api_factory: Any, receiver: Receiver, fast: Services
+) -> None:
+    """The worker claims it by itself once its room frees up."""
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    fake = FakeHandoff(room=False)
+    fast.handoff = fake
+    fast.delivery_wakeup.clear()
+    await create_projects(owner, team, 2)
+    assert fake.asked == 2 and not fake.taken
+    assert await lease_owners(fast) == [None, None]
+    assert not fast.delivery_wakeup.is_set()
+
+
+async def test_an_ordered_webhook_is_never_offered_and_wakes_the_claim(
+    api_factory: Any, receiver: Receiver, fast: Services
+) -> None:
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok", ordered=True)
+    fake = FakeHandoff(room=True)
+    fast.handoff = fake
+    fast.delivery_wakeup.clear()
+    await create_projects(owner, team, 1)
+    assert fake.asked == 0 and await lease_owners(fast) == [None]
+    assert fast.delivery_wakeup.is_set()

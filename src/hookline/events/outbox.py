@@ -127,17 +127,20 @@ async def record(
     lease_until = now + timedelta(seconds=ctx.services.settings.delivery_lease_s)
     new_rows: list[dict[str, Any]] = []
     taken: list[Claimed] = []
+    # Deliveries this process's worker could claim right away. One it turned
+    # down for want of room it claims by itself once room frees up.
+    claimable_here = 0
     for row in targets:
         delivery_id = new_id()
         paused = row.state == "disabled-by-errors"
         # Leased at once to this process's worker when it has room: it sends
         # right after the commit, with no claim transaction in between.
+        eligible = handoff is not None and not paused and not row.ordered
         direct = (
-            handoff is not None
-            and not paused
-            and not row.ordered
-            and handoff.reserve(row.id, row.max_events_per_request)
+            eligible and handoff is not None and handoff.reserve(row.id, row.max_events_per_request)
         )
+        if not direct and not paused and not eligible:
+            claimable_here += 1
         new_rows.append(
             {
                 "id": delivery_id,
@@ -160,7 +163,7 @@ async def record(
         ctx.after_commit.append(functools.partial(handoff.take, taken))
     if len(taken) == len(targets):
         return event_id  # nothing left for a claim: no wake-up needed
-    await announce(ctx)
+    await announce(ctx, here=claimable_here > 0)
     return event_id
 
 
@@ -208,11 +211,13 @@ async def _merge(ctx: Context, key: str, props: dict[str, Any]) -> UUID | None:
     return UUID(str(row.id))
 
 
-async def announce(ctx: Context) -> None:
-    """Wake delivery once this transaction commits: in process, and through
-    LISTEN/NOTIFY for workers in other processes on PostgreSQL."""
+async def announce(ctx: Context, *, here: bool = True) -> None:
+    """Wake delivery once this transaction commits: through LISTEN/NOTIFY for
+    workers in other processes on PostgreSQL, and, unless ``here`` is false,
+    the worker in this process."""
     services = ctx.services
-    if services.wake_delivery not in ctx.after_commit:
+    if here and services.wake_delivery not in ctx.after_commit:
         ctx.after_commit.append(services.wake_delivery)
-        if not services.db.is_sqlite:
-            await ctx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+    if not services.db.is_sqlite and not ctx.notified:
+        ctx.notified = True
+        await ctx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")

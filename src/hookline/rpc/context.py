@@ -53,6 +53,8 @@ class Context:
     # Run once the command's transaction has committed (never on failure).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     events: list[EventDraft] = field(default_factory=list)
+    # Whether this transaction has sent NOTIFY for new deliveries (PostgreSQL).
+    notified: bool = False
     # A get-* command's transaction: it sees only committed data, so what it
     # reads may go into the identity cache.
     read_only: bool = False
