@@ -46,7 +46,7 @@ lint: $(DEV_STAMP)
 test: $(DEV_STAMP) check-chromium lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Full benchmarks (about 20 minutes): bench/results/<date>.json and docs/PERFORMANCE.md.
+# Full benchmarks (about an hour on 2 CPUs): bench/results/<date>.json and docs/PERFORMANCE.md.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

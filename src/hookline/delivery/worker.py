@@ -31,8 +31,12 @@ LISTEN_READY_S = 5.0
 FLUSH_EVERY_S = 0.05
 FLUSH_SIZE = 200
 CLEANUP_EVERY_S = 3600.0
-# Deliveries held per request slot of a webhook (times its batch size).
-HOLD_PER_SLOT = 4
+# Deliveries held per request slot of a webhook (times its batch size). The
+# room frees only when outcomes are written (every FLUSH_EVERY_S), so this
+# bounds one webhook's rate: 16 x 8 slots per 50 ms is about 2,500/s, above
+# what one worker sends, while a dead webhook still takes at most a quarter
+# of the worker's room.
+HOLD_PER_SLOT = 16
 
 
 def message_id(items: list[store.Claimed]) -> str:
