@@ -55,6 +55,19 @@ def chart(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _parts(result: dict[str, Any]) -> str:
+    """Says so when the results file joins figures from more than one run."""
+    parts = result.get("parts")
+    if not parts:
+        return ""
+    listed = "; ".join(
+        f"{name} ({part['date'][:16]}, {part['seconds']:.0f} s): "
+        + (part["figures"] if isinstance(part["figures"], str) else ", ".join(part["figures"]))
+        for name, part in parts.items()
+    )
+    return f" The figures come from {len(parts)} runs, each at the sizes below: {listed}."
+
+
 def write(result: dict[str, Any], docs: Path) -> None:
     docs.mkdir(parents=True, exist_ok=True)
     chart(result, docs / "performance.png")
@@ -63,12 +76,13 @@ def write(result: dict[str, Any], docs: Path) -> None:
         "",
         f"Measured {result['date'][:10]} by `make bench` on {result['machine']['cpus']} CPUs"
         f" (Python {result['machine']['python']}), in {result['seconds']:.0f} s. Everything ran on"
-        " 127.0.0.1 in one run: the receiver, Hookline on SQLite (`hookline serve`) and on"
+        f" 127.0.0.1{'' if result.get('parts') else ' in one run'}: the receiver, Hookline on"
+        " SQLite (`hookline serve`) and on"
         " PostgreSQL (`hookline serve --no-worker` plus `hookline worker`), a bare aiohttp"
         " sender (the ceiling) and a Celery worker with Redis (the peer, default prefork pool"
         " and concurrency, as Celery's documentation advises). Each figure is the median of"
         f" {result['sizes']['runs']} runs; the spread is min - max. Raw figures:"
-        f" `bench/results/{result['date'][:10]}.json`.",
+        f" `bench/results/{result['date'][:10]}.json`." + _parts(result),
         "",
         "Sizes: "
         + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in result["sizes"].items())
