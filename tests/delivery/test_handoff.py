@@ -36,15 +36,21 @@ def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
     yield found
 
 
-async def project_deliveries(fast: Services) -> dict[UUID, str]:
-    """create-project deliveries: id -> status."""
+async def project_deliveries(fast: Services, *columns: Any) -> list[Any]:
+    """The given columns of create-project's deliveries."""
     async with fast.db.read() as conn:
         rows = await conn.execute(
-            select(deliveries.c.id, deliveries.c.status)
+            select(*columns)
             .join(events, events.c.id == deliveries.c.event_id)
             .where(events.c.name == "create-project")
         )
-        return {row.id: row.status for row in rows}
+        return list(rows)
+
+
+async def project_statuses(fast: Services) -> dict[UUID, str]:
+    """create-project deliveries: id -> status."""
+    rows = await project_deliveries(fast, deliveries.c.id, deliveries.c.status)
+    return {row.id: row.status for row in rows}
 
 
 async def create_projects(owner: Api, team: dict[str, Any], count: int) -> None:
@@ -70,7 +76,7 @@ async def test_a_command_hands_its_deliveries_to_the_worker(
 
 
 async def _all_succeeded(fast: Services, count: int) -> dict[UUID, str] | None:
-    found = await project_deliveries(fast)
+    found = await project_statuses(fast)
     done = len(found) == count and set(found.values()) == {"succeeded"}
     return found if done else None
 
@@ -97,7 +103,7 @@ async def test_without_a_running_worker_deliveries_wait_for_a_claim(
     await stopped.start()
     await stopped.stop()
     await create_projects(owner, team, 3)
-    assert set((await project_deliveries(fast)).values()) == {"pending"}
+    assert set((await project_statuses(fast)).values()) == {"pending"}
     worker = Worker(fast)
     await worker.start()
     try:
@@ -127,22 +133,22 @@ class FakeHandoff:
 
 
 async def lease_owners(fast: Services) -> list[str | None]:
-    async with fast.db.read() as conn:
-        rows = await conn.execute(
-            select(deliveries.c.lease_owner)
-            .join(events, events.c.id == deliveries.c.event_id)
-            .where(events.c.name == "create-project")
-        )
-        return list(rows.scalars())
+    return [row.lease_owner for row in await project_deliveries(fast, deliveries.c.lease_owner)]
+
+
+def offer_to(fast: Services, room: bool) -> FakeHandoff:
+    """Stand the fake in for this process's worker, with no wake-up pending."""
+    fake = FakeHandoff(room)
+    fast.handoff = fake
+    fast.delivery_wakeup.clear()
+    return fake
 
 
 async def test_the_outbox_leases_to_a_worker_with_room_and_hands_over_after_commit(
     api_factory: Any, receiver: Receiver, fast: Services
 ) -> None:
     owner, team, hook = await team_hook(api_factory, f"{receiver.base}/ok")
-    fake = FakeHandoff(room=True)
-    fast.handoff = fake
-    fast.delivery_wakeup.clear()
+    fake = offer_to(fast, room=True)
     await create_projects(owner, team, 2)
     assert await lease_owners(fast) == ["fake-worker", "fake-worker"]
     assert [item.event.name for item in fake.taken] == ["create-project"] * 2
@@ -155,9 +161,7 @@ async def test_a_delivery_refused_for_room_is_left_unleased_without_a_wake_up(
 ) -> None:
     """The worker claims it by itself once its room frees up."""
     owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
-    fake = FakeHandoff(room=False)
-    fast.handoff = fake
-    fast.delivery_wakeup.clear()
+    fake = offer_to(fast, room=False)
     await create_projects(owner, team, 2)
     assert fake.asked == 2 and not fake.taken
     assert await lease_owners(fast) == [None, None]
@@ -168,9 +172,7 @@ async def test_an_ordered_webhook_is_never_offered_and_wakes_the_claim(
     api_factory: Any, receiver: Receiver, fast: Services
 ) -> None:
     owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok", ordered=True)
-    fake = FakeHandoff(room=True)
-    fast.handoff = fake
-    fast.delivery_wakeup.clear()
+    fake = offer_to(fast, room=True)
     await create_projects(owner, team, 1)
     assert fake.asked == 0 and await lease_owners(fast) == [None]
     assert fast.delivery_wakeup.is_set()

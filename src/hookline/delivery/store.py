@@ -50,6 +50,34 @@ class WebhookRow:
     previous_secret_enc: str | None
     previous_secret_expires_at: datetime | None
 
+    @classmethod
+    def from_row(cls, webhook_id: UUID, row: Any) -> WebhookRow:
+        """From a row holding ``SENDING_COLUMNS``."""
+        return cls(
+            webhook_id,
+            row.uri,
+            row.mtype,
+            row.verify_ssl,
+            row.max_events_per_request,
+            row.ordered,
+            row.secret_enc,
+            row.previous_secret_enc,
+            row.previous_secret_expires_at,
+        )
+
+
+# What sending needs of a webhook besides its id (see WebhookRow.from_row).
+SENDING_COLUMNS = (
+    webhooks.c.uri,
+    webhooks.c.mtype,
+    webhooks.c.verify_ssl,
+    webhooks.c.max_events_per_request,
+    webhooks.c.ordered,
+    webhooks.c.secret_enc,
+    webhooks.c.previous_secret_enc,
+    webhooks.c.previous_secret_expires_at,
+)
+
 
 @dataclass
 class Claimed:
@@ -185,14 +213,7 @@ def _claim_statements(postgres: bool) -> _ClaimStatements:
             deliveries.c.id.label("delivery_id"),
             deliveries.c.attempts,
             webhooks.c.id.label("webhook_id"),
-            webhooks.c.uri,
-            webhooks.c.mtype,
-            webhooks.c.verify_ssl,
-            webhooks.c.max_events_per_request,
-            webhooks.c.ordered,
-            webhooks.c.secret_enc,
-            webhooks.c.previous_secret_enc,
-            webhooks.c.previous_secret_expires_at,
+            *SENDING_COLUMNS,
             events.c.id.label("event_id"),
             events.c.name,
             events.c.team_id,
@@ -250,17 +271,7 @@ async def claim(
     for row in rows:
         hook = hooks.get(row.webhook_id)
         if hook is None:
-            hook = hooks[row.webhook_id] = WebhookRow(
-                row.webhook_id,
-                row.uri,
-                row.mtype,
-                row.verify_ssl,
-                row.max_events_per_request,
-                row.ordered,
-                row.secret_enc,
-                row.previous_secret_enc,
-                row.previous_secret_expires_at,
-            )
+            hook = hooks[row.webhook_id] = WebhookRow.from_row(row.webhook_id, row)
         event = EventRow(
             row.event_id,
             row.name,

@@ -14,7 +14,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from hookline.delivery.render import EventRow
-from hookline.delivery.store import Claimed, WebhookRow
+from hookline.delivery.store import SENDING_COLUMNS, Claimed, WebhookRow
 from hookline.ids import new_id
 from hookline.rpc.context import Context
 from hookline.storage.tables import deliveries, events, webhooks
@@ -40,38 +40,12 @@ async def record_command_events(ctx: Context, name: str, params: BaseModel) -> N
         await record(ctx, name, draft.team_id, props, coalesce_key=draft.coalesce_key)
 
 
-HANDOFF_COLUMNS = (
-    webhooks.c.uri,
-    webhooks.c.mtype,
-    webhooks.c.verify_ssl,
-    webhooks.c.max_events_per_request,
-    webhooks.c.ordered,
-    webhooks.c.secret_enc,
-    webhooks.c.previous_secret_enc,
-    webhooks.c.previous_secret_expires_at,
-)
-
-
 # Built once: they run for every event.
-_TEAM_WEBHOOKS = select(webhooks.c.id, webhooks.c.events, webhooks.c.state, *HANDOFF_COLUMNS).where(
+_TEAM_WEBHOOKS = select(webhooks.c.id, webhooks.c.events, webhooks.c.state, *SENDING_COLUMNS).where(
     webhooks.c.team_id == bindparam("team_id"), webhooks.c.is_active.is_(True)
 )
 _INSERT_EVENT = insert(events)
 _INSERT_DELIVERIES = insert(deliveries)
-
-
-def _webhook_row(row: Any) -> WebhookRow:
-    return WebhookRow(
-        row.id,
-        row.uri,
-        row.mtype,
-        row.verify_ssl,
-        row.max_events_per_request,
-        row.ordered,
-        row.secret_enc,
-        row.previous_secret_enc,
-        row.previous_secret_expires_at,
-    )
 
 
 def _wants(event_names: Any, name: str) -> bool:
@@ -125,6 +99,7 @@ async def record(
     )
     handoff = ctx.services.handoff if due == now else None
     lease_until = now + timedelta(seconds=ctx.services.settings.delivery_lease_s)
+    event = EventRow(event_id, name, team_id, profile_id, props, now, now)
     new_rows: list[dict[str, Any]] = []
     taken: list[Claimed] = []
     # Deliveries this process's worker could claim right away. One it turned
@@ -133,13 +108,15 @@ async def record(
     for row in targets:
         delivery_id = new_id()
         paused = row.state == "disabled-by-errors"
-        # Leased at once to this process's worker when it has room: it sends
-        # right after the commit, with no claim transaction in between.
-        eligible = handoff is not None and not paused and not row.ordered
-        direct = (
-            eligible and handoff is not None and handoff.reserve(row.id, row.max_events_per_request)
-        )
-        if not direct and not paused and not eligible:
+        lease_owner = None
+        if handoff is not None and not paused and not row.ordered:
+            # Leased at once to this process's worker when it has room: it
+            # sends right after the commit, with no claim in between.
+            if handoff.reserve(row.id, row.max_events_per_request):
+                lease_owner = handoff.owner
+                webhook = WebhookRow.from_row(row.id, row)
+                taken.append(Claimed(delivery_id, 0, webhook, event))
+        elif not paused:
             claimable_here += 1
         new_rows.append(
             {
@@ -149,15 +126,12 @@ async def record(
                 "status": "paused" if paused else "pending",
                 "attempts": 0,
                 "next_attempt_at": due,
-                "lease_owner": handoff.owner if direct and handoff is not None else None,
-                "lease_expires_at": lease_until if direct else None,
+                "lease_owner": lease_owner,
+                "lease_expires_at": lease_until if lease_owner else None,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-        if direct:
-            event = EventRow(event_id, name, team_id, profile_id, props, now, now)
-            taken.append(Claimed(delivery_id, 0, _webhook_row(row), event))
     await ctx.conn.execute(_INSERT_DELIVERIES, new_rows)
     if taken and handoff is not None:
         ctx.after_commit.append(functools.partial(handoff.take, taken))
