@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +150,102 @@ def test_migrate_then_bad_configuration_is_a_clear_error(tmp_path: Path) -> None
     assert bad.returncode == 2
     assert b"HOOKLINE_DATABASE_URL" in bad.stderr
     assert b"Traceback" not in bad.stderr
+
+
+def read_until(proc: subprocess.Popen[bytes], text: str, timeout: float = 30) -> list[str]:
+    """Lines of the process's output up to the first holding ``text``."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"{text!r} never appeared in: {lines}")
+
+
+@pytest.mark.parametrize("command", ["migrate", "worker"])
+def test_an_unreachable_database_is_a_clear_error_after_the_wait(
+    tmp_path: Path, command: str
+) -> None:
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/hookline"
+    started = time.monotonic()
+    done = subprocess.run(
+        [*HOOKLINE, command],
+        cwd=tmp_path,
+        env=env_for(tmp_path, HOOKLINE_DATABASE_URL=nowhere, HOOKLINE_DATABASE_WAIT_S="1.5"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - started >= 1.5, "it waited for the database first"
+    assert b"database unreachable; trying again" in done.stderr
+    assert b"hookline: the database cannot be reached:" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+class Forwarder(socketserver.ThreadingTCPServer):
+    """A TCP relay on 127.0.0.1 to PostgreSQL: a database that appears late."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, target: tuple[str, int]) -> None:
+        self.target = target
+        super().__init__(("127.0.0.1", port), _Relay)
+
+
+class _Relay(socketserver.BaseRequestHandler):
+    server: Forwarder
+
+    def handle(self) -> None:
+        upstream = socket.create_connection(self.server.target)
+        client: socket.socket = self.request
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join()
+        upstream.close()
+
+
+@pytest.mark.postgres
+def test_worker_started_before_the_database_waits_for_it(tmp_path: Path, postgres_url: str) -> None:
+    real = urllib.parse.urlsplit(postgres_url)
+    port = free_port()
+    late = real._replace(netloc=f"{real.username}@127.0.0.1:{port}").geturl()
+    proc = subprocess.Popen(
+        [*HOOKLINE, "worker"],
+        cwd=tmp_path,
+        env=env_for(tmp_path, HOOKLINE_DATABASE_URL=late),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    relay: Forwarder | None = None
+    try:
+        read_until(proc, "database unreachable; trying again")
+        relay = Forwarder(port, (real.hostname or "127.0.0.1", real.port or 5432))
+        threading.Thread(target=relay.serve_forever, daemon=True).start()
+        read_until(proc, "worker started")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+        if relay is not None:
+            relay.shutdown()
+            relay.server_close()

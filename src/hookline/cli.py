@@ -16,7 +16,7 @@ import uvicorn
 from hookline import __version__, logs
 from hookline.settings import Settings, SettingsError, load_settings
 from hookline.storage import migrate
-from hookline.storage.database import Database
+from hookline.storage.database import Database, DatabaseUnreachable, when_reachable
 
 log = logging.getLogger("hookline.cli")
 
@@ -30,11 +30,16 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> None:
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-    finally:
-        await db.dispose()
+    """Bring the schema up to date, waiting for the database to be reachable."""
+
+    async def upgrade() -> None:
+        db = Database(settings.database_url)
+        try:
+            await migrate.upgrade(db)
+        finally:
+            await db.dispose()
+
+    await when_reachable(upgrade, what="migrate", wait_s=settings.database_wait_s)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -133,5 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except DatabaseUnreachable as error:
+        print(f"hookline: the database cannot be reached: {error}", file=sys.stderr)
+        return 1
     return result

@@ -54,6 +54,7 @@ class Settings:
     connect_timeout_s: float = 5.0
     request_timeout_s: float = 15.0
     retention_days: int = 30
+    database_wait_s: float = 60.0
     log_level: str = "INFO"
 
     @property
@@ -194,5 +195,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         connect_timeout_s=_float(env, "HOOKLINE_CONNECT_TIMEOUT_S", 5.0, 0.1),
         request_timeout_s=_float(env, "HOOKLINE_REQUEST_TIMEOUT_S", 15.0, 0.1),
         retention_days=_int(env, "HOOKLINE_RETENTION_DAYS", 30, 1),
+        database_wait_s=_float(env, "HOOKLINE_DATABASE_WAIT_S", 60.0),
         log_level=log_level,
     )

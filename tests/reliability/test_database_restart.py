@@ -76,7 +76,8 @@ async def test_postgres_restart_loses_nothing(
                     await asyncio.sleep(0.1)
 
         producer = asyncio.create_task(produce())
-        while len(acked) < EVENTS // 4:
+        # Restart once deliveries flow: the workers are up and sending.
+        while len(acked) < EVENTS // 4 or not receiver.requests:
             await asyncio.sleep(0.05)
         restarted_at = time.monotonic()
         await asyncio.to_thread(restart_postgres)

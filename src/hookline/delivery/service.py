@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 
 from hookline.delivery.worker import Worker
 from hookline.services import Services
 from hookline.settings import Settings
+from hookline.storage.database import when_reachable
 
 __all__ = ["Worker", "run_worker_process"]
 
@@ -25,7 +27,20 @@ async def run_worker_process(settings: Settings) -> int:
     install_stop_handlers(stop)
     worker = Worker(services)
     try:
-        await worker.start()
+        # The database may be restarting or still booting: wait for it, unless
+        # told to stop meanwhile.
+        starting = asyncio.create_task(
+            when_reachable(worker.start, what="worker start", wait_s=settings.database_wait_s)
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return 0
+        stopping.cancel()
+        starting.result()
         await stop.wait()
         await worker.stop()
     finally:

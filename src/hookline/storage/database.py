@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
@@ -198,3 +199,49 @@ def is_database_outage(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+T = TypeVar("T")
+
+
+class DatabaseUnreachable(Exception):
+    """The database stayed unreachable for as long as a process waits at start."""
+
+
+async def when_reachable(
+    step: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    wait_s: float,
+    first_pause_s: float = 0.5,
+    longest_pause_s: float = 5.0,
+) -> T:
+    """Run ``step`` (a process's first use of the database), again and again
+    while the database cannot be reached, for up to ``wait_s`` seconds: a
+    process started while the database restarts or boots waits for it instead
+    of dying. Other errors pass through at once."""
+    deadline = time.monotonic() + wait_s
+    pause = first_pause_s
+    while True:
+        try:
+            return await step()
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseUnreachable(_one_line(error)) from error
+            log.warning(
+                "database unreachable; trying again",
+                extra={"step": what, "retry_in_s": round(min(pause, left), 2)},
+            )
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 2, longest_pause_s)
+
+
+def _one_line(error: BaseException) -> str:
+    """The innermost cause's message, without SQLAlchemy's background link."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    text = str(error).split("\n", 1)[0].strip()
+    return text or type(error).__name__
