@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Domain rules (a taken e-mail, wrong credentials) answer 400 by Penpot's error
 # table although the params are schema-valid, so that check does not apply.
 EXCLUDED_CHECKS = "positive_data_acceptance"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def schemathesis(base: str, *headers: str) -> subprocess.CompletedProcess[str]:
     st = shutil.which("st", path=str(Path(sys.executable).parent))
     assert st, "schemathesis is a dev dependency"
     argv = [
-        st, "run", f"{base}/api/openapi.json",
+        st, "--config-file", str(CONFIG), "run", f"{base}/api/openapi.json",
         "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
         "--phases", "examples,fuzzing", "--max-examples", "20", "--max-time", "60",
         "--seed", "1", "--exclude-path-regex", "logout",
