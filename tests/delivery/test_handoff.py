@@ -5,6 +5,7 @@ webhook's, or any while no worker runs here) waits for a claim."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from hookline.delivery import store
+from hookline.delivery import worker as worker_module
 from hookline.delivery.worker import Worker
 from hookline.services import Services
 from hookline.storage.tables import deliveries, events
@@ -176,3 +178,65 @@ async def test_an_ordered_webhook_is_never_offered_and_wakes_the_claim(
     await create_projects(owner, team, 1)
     assert fake.asked == 0 and await lease_owners(fast) == [None]
     assert fast.delivery_wakeup.is_set()
+
+
+def count_wake_ups(fast: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts each time something wakes the worker's claim loop."""
+    count = [0]
+    wakeup = fast.delivery_wakeup
+    original = wakeup.set
+
+    def counting_set() -> None:
+        count[0] += 1
+        original()
+
+    monkeypatch.setattr(wakeup, "set", counting_set)
+    return count
+
+
+async def test_writing_outcomes_of_handed_over_deliveries_wakes_no_claim(
+    api_factory: Any, receiver: Receiver, fast: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim after each write of outcomes would find nothing and hold the
+    write lock meanwhile."""
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        await eventually(lambda: len(receiver.requests) == 1)  # the ping
+        await eventually(lambda: not worker.held)  # its outcome is written
+        wake_ups = count_wake_ups(fast, monkeypatch)
+        await create_projects(owner, team, 5)
+        await eventually(lambda: _all_succeeded(fast, 5))
+        await eventually(lambda: not worker.held)
+        woken = wake_ups[0]
+    finally:
+        await worker.stop()
+    assert woken == 0
+
+
+async def test_deliveries_left_for_want_of_room_go_out_once_room_frees(
+    api_factory: Any,
+    receiver: Receiver,
+    fast: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    claimed: set[UUID],
+) -> None:
+    """With room for one delivery of the webhook, the others stay in the
+    database; writing the outcome that frees the room wakes a claim for them."""
+    monkeypatch.setattr(worker_module, "HOLD_PER_SLOT", 1)
+    fast.settings = dataclasses.replace(fast.settings, delivery_concurrency_per_webhook=1)
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        await eventually(lambda: len(receiver.requests) == 1)  # the ping
+        await eventually(lambda: not worker.held)
+        wake_ups = count_wake_ups(fast, monkeypatch)
+        await create_projects(owner, team, 6)
+        sent = await eventually(lambda: _all_succeeded(fast, 6))
+        woken = wake_ups[0]
+    finally:
+        await worker.stop()
+    assert claimed & set(sent), "the ones refused for room were claimed"
+    assert woken >= 1

@@ -3,6 +3,7 @@ renewing and releasing leases, and recording outcomes in batches."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 from collections.abc import Callable
@@ -316,16 +317,40 @@ def retry_delay(settings: Settings, attempts: int, retry_after_s: float | None) 
     return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
+# Built once: outcomes are written many times a second (the statement objects
+# keep their cache keys, so each execution skips building and keying them).
+_PRESENT = select(deliveries.c.id).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ATTEMPTS = insert(delivery_attempts)
+_MARK_DELIVERIES = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_due"),
+        last_error=bindparam("b_error"),
+        last_status=bindparam("b_status_code"),
+        last_attempt_at=bindparam("b_at"),
+        last_duration_ms=bindparam("b_ms"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+_WEBHOOK_SUCCEEDED = (
+    update(webhooks)
+    .where(webhooks.c.id == bindparam("b_id"))
+    .values(error_count=0, error_code=None, last_triggered_at=bindparam("b_at"))
+)
+
+
 async def record(
     conn: AsyncConnection, settings: Settings, results: list[Result], now: datetime
 ) -> list[UUID]:
     """Write outcomes: attempts, delivery states, webhook error tracking.
     Answers the webhooks this disabled."""
     ids = [item.delivery_id for r in results for item in r.items]
-    present = {
-        row.id
-        for row in await conn.execute(select(deliveries.c.id).where(deliveries.c.id.in_(ids)))
-    }
+    present = {row.id for row in await conn.execute(_PRESENT, {"ids": ids})}
     attempt_rows: list[dict[str, Any]] = []
     delivery_rows: list[dict[str, Any]] = []
     gone: set[UUID] = set()
@@ -373,35 +398,29 @@ async def record(
                     "b_status_code": result.status,
                     "b_at": result.sent_at,
                     "b_ms": result.duration_ms,
+                    "b_now": now,
                 }
             )
+    # Outcomes are written while this process may be sending: between
+    # statements, let the event loop send what became ready (on SQLite the
+    # statements themselves run on the loop; see sqlite_driver).
+    await asyncio.sleep(0)
     if attempt_rows:
-        await conn.execute(insert(delivery_attempts), attempt_rows)
+        await conn.execute(_INSERT_ATTEMPTS, attempt_rows)
+        await asyncio.sleep(0)
     if delivery_rows:
-        await conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_due"),
-                last_error=bindparam("b_error"),
-                last_status=bindparam("b_status_code"),
-                last_attempt_at=bindparam("b_at"),
-                last_duration_ms=bindparam("b_ms"),
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            ),
-            delivery_rows,
-        )
-    await _track_webhooks(conn, results, now)
-    touched = {r.items[0].webhook.id for r in results}
-    return await _disable(conn, settings, touched, gone, now)
+        await conn.execute(_MARK_DELIVERIES, delivery_rows)
+    await asyncio.sleep(0)
+    failing = await _track_webhooks(conn, results, now)
+    if not failing and not gone:
+        return []  # no webhook's error count went up: none can reach the limit
+    await asyncio.sleep(0)
+    return await _disable(conn, settings, failing | gone, gone, now)
 
 
-async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: datetime) -> None:
-    """Consecutive failures per webhook; a success resets them."""
+async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: datetime) -> set[UUID]:
+    """Consecutive failures per webhook; a success resets them. Answers the
+    webhooks whose count went up."""
     runs: dict[UUID, tuple[bool, int, str | None, datetime | None]] = {}
     for result in results:
         hook = result.items[0].webhook.id
@@ -411,6 +430,10 @@ async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: dat
         else:
             runs[hook] = (reset, failures + 1, result.error_code, triggered)
     for hook, (reset, failures, code, triggered) in runs.items():
+        if reset and not failures and triggered is not None:
+            # The usual case, with a statement built once.
+            await conn.execute(_WEBHOOK_SUCCEEDED, {"b_id": hook, "b_at": triggered})
+            continue
         values: dict[str, Any] = {}
         if reset:
             values["error_count"] = failures
@@ -422,6 +445,7 @@ async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: dat
             values["last_triggered_at"] = triggered
         if values:
             await conn.execute(update(webhooks).where(webhooks.c.id == hook).values(**values))
+    return {hook for hook, (_reset, failures, _code, _at) in runs.items() if failures}
 
 
 async def _disable(

@@ -76,6 +76,9 @@ class Worker:
         self._secrets: dict[str, str] = {}
         # Set while the LISTEN connection is up (PostgreSQL).
         self.listening = asyncio.Event()
+        # Set when due deliveries stayed in the database because a webhook had
+        # no room left here: once outcomes free room, claim them.
+        self.short_of_room = False
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -152,7 +155,7 @@ class Worker:
                         now=self.services.clock.now(),
                         lease_s=self.settings.delivery_lease_s,
                         limit=min(room, CLAIM_LIMIT),
-                        room_for=self.room_for,
+                        room_for=self._room_in_claim,
                         postgres=not self.services.db.is_sqlite,
                     )
                 backoff = 0.5
@@ -163,6 +166,11 @@ class Worker:
                 continue
             for item in claimed:
                 self._accept(item)
+            if any(
+                self.room_for(item.webhook.id, item.webhook.max_events_per_request) <= 0
+                for item in claimed
+            ):
+                self.short_of_room = True  # a webhook's room filled up: maybe more are due
             if len(claimed) < min(room, CLAIM_LIMIT):
                 await self._wait(wakeup, POLL_S)
                 if len(claimed) > 1:
@@ -173,6 +181,12 @@ class Worker:
                     # At a lower rate each is claimed as soon as announced.
                     took = time.monotonic() - began
                     await self._wait(self.stopping, min(took, CLAIM_GATHER_S))
+
+    def _room_in_claim(self, webhook_id: UUID, max_events_per_request: int) -> int:
+        room = self.room_for(webhook_id, max_events_per_request)
+        if room <= 0:
+            self.short_of_room = True
+        return room
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -206,9 +220,15 @@ class Worker:
     # -- direct hand-off (this process's own commits) -------------------------
 
     def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
-        if self.stopping.is_set() or len(self.held) >= self.max_held:
+        if self.stopping.is_set():
             return False
-        return self.room_for(webhook_id, max_events_per_request) > 0
+        if (
+            len(self.held) >= self.max_held
+            or self.room_for(webhook_id, max_events_per_request) <= 0
+        ):
+            self.short_of_room = True  # claimed once room frees up
+            return False
+        return True
 
     def take(self, items: list[store.Claimed]) -> None:
         """Deliveries the outbox leased to this worker in a transaction that
@@ -352,7 +372,13 @@ class Worker:
             log.info("webhooks disabled by errors", extra={"webhooks": [str(d) for d in disabled]})
             self._drop_buffered(set(disabled))
         self.room.set()
-        self.services.delivery_wakeup.set()
+        # Claim again only when something may wait for this: deliveries left
+        # behind for want of room, or an ordered webhook's next one. Otherwise
+        # a claim after every write of outcomes would find nothing (commands
+        # hand their deliveries straight over) yet hold the write lock.
+        if self.short_of_room or any(r.items[0].webhook.ordered for r in results):
+            self.short_of_room = False
+            self.services.delivery_wakeup.set()
 
     def _drop_buffered(self, hooks: set[UUID]) -> None:
         """Deliveries of a webhook just disabled are paused in the database;
