@@ -90,8 +90,10 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
             figures["celery_eps"] = summarize(
                 [await ctx.celery_throughput(sizes.events) for _ in range(sizes.runs)]
             )
-            for db in ("sqlite", "postgresql"):
-                for batch in sizes.batch_sizes:
+            for db in ("sqlite", "postgresql", "postgresql_serve"):
+                # PostgreSQL with serve's own worker: one event per request only.
+                batches = sizes.batch_sizes if db != "postgresql_serve" else (1,)
+                for batch in batches:
                     values = [
                         await ctx.hookline_throughput(db, sizes.events, batch)
                         for _ in range(sizes.runs)
@@ -120,7 +122,12 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
                     ]
                 )
         if wanted("latency"):
-            for who in ("hookline_sqlite", "hookline_postgresql", "celery"):
+            for who in (
+                "hookline_sqlite",
+                "hookline_postgresql",
+                "hookline_postgresql_serve",
+                "celery",
+            ):
                 runs = [
                     await ctx.latency(who, sizes.latency_rate, sizes.latency_seconds)
                     for _ in range(sizes.runs)
@@ -146,6 +153,14 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
     return figures
 
 
+# How each Hookline set-up is named in bars.
+DATABASES = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql (serve --no-worker + hookline worker)",
+    "postgresql_serve": "postgresql (serve with its own worker)",
+}
+
+
 def bars(figures: dict[str, Any]) -> list[dict[str, Any]]:
     def med(key: str) -> float | None:
         value = figures.get(key)
@@ -160,20 +175,20 @@ def bars(figures: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"name": name, "value": round(value, 3), "target": target, "met": met})
 
     ceiling, celery = med("ceiling_eps"), med("celery_eps")
-    for db in ("sqlite", "postgresql"):
-        one = med(f"hookline_{db}_batch1_eps")
+    for key, db in DATABASES.items():
+        one = med(f"hookline_{key}_batch1_eps")
         if one is not None and ceiling:
             bar(f"throughput {db}, 1 event/request vs ceiling", one / ceiling, 0.40)
         if one is not None and celery:
             bar(f"throughput {db}, 1 event/request vs Celery", one / celery, 3.0)
-        beside = med(f"hookline_{db}_beside_dead_eps")
+        beside = med(f"hookline_{key}_beside_dead_eps")
         if one and beside is not None:
             bar(f"{db}: healthy webhook beside a dead one vs solo", beside / one, 0.90)
-        fan, fan_celery = med(f"fanout_hookline_{db}_s"), med("fanout_celery_s")
+        fan, fan_celery = med(f"fanout_hookline_{key}_s"), med("fanout_celery_s")
         if fan and fan_celery:
             bar(f"fan-out {db} vs Celery (speed-up)", fan_celery / fan, 3.0)
         p99, p99_celery = (
-            med(f"latency_hookline_{db}_p99_ms"),
+            med(f"latency_hookline_{key}_p99_ms"),
             med("latency_celery_p99_ms"),
         )
         if p99 is not None and p99_celery:

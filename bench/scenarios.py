@@ -9,7 +9,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -33,6 +32,8 @@ from bench.procs import Proc, base_env, free_port, start_receiver, wait_http
 
 PG_ADMIN = os.environ.get("HOOKLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 HOOKLINE = [sys.executable, "-m", "hookline"]
+# Sequence numbers of warm-up events, apart from the measured ones (0, 1, ...).
+WARM_UP_SEQ = 10_000_000
 
 
 def cpu_count() -> int:
@@ -130,8 +131,12 @@ class Context:
     async def hookline(
         self, db: str, *, workers: int = 1, **settings: str
     ) -> AsyncIterator[Instance]:
-        """Hookline on SQLite (``serve`` with its in-process worker) or on PostgreSQL
-        (``serve --no-worker`` plus ``workers`` standalone worker processes)."""
+        """Hookline on SQLite (``serve`` with its in-process worker), on PostgreSQL
+        (``serve --no-worker`` plus ``workers`` standalone worker processes) or
+        on PostgreSQL as ``serve`` runs by default (``postgresql_serve``: with its
+        in-process worker, like SQLite)."""
+        own_worker = db != "postgresql"
+        db = "postgresql" if db.startswith("postgresql") else db
         port = free_port()
         data = self.work / f"hookline-{port}"
         data.mkdir()
@@ -151,7 +156,7 @@ class Context:
                 [*HOOKLINE, "migrate"], env=env, check=True, cwd=data, capture_output=True
             )
         argv = [*HOOKLINE, "serve", "--port", str(port)]
-        if db == "postgresql":
+        if not own_worker:
             argv.append("--no-worker")
         server = Proc(f"serve-{db}-{port}", argv, data, env)
         instance = Instance(f"http://127.0.0.1:{port}", [server], database, env, data)
@@ -160,7 +165,7 @@ class Context:
             # Count from zero, so _quiet waits for this instance's own ping
             # (proof that its worker runs), not for a previous run's traffic.
             await receiver_reset(self.http, self.receiver_base)
-            if db == "postgresql":
+            if not own_worker:
                 for _ in range(workers):
                     instance.start_worker()
             yield instance
@@ -292,35 +297,43 @@ class Context:
     # -- latency -------------------------------------------------------------
 
     async def latency(self, who: str, rate: float, seconds: float) -> dict[str, float]:
+        """Milliseconds from a command's answer (Celery: ``.delay()`` returning)
+        to the receiver's receipt, at a steady rate. One second at that rate
+        goes first and is not counted, for every side alike: it opens
+        connections and fills caches, which happens once in a process's life."""
         total = int(rate * seconds)
+        warm_up = max(int(rate), 1)
         if who == "celery":
             deliver = self._celery()
-            await receiver_reset(self.http, self.receiver_base)
-            answered: dict[int, float] = {}
             url = f"{self.receiver_base}/hook"
 
-            def feed() -> None:
+            def feed(count: int, start: int) -> dict[int, float]:
+                answered: dict[int, float] = {}
                 began = time.perf_counter()
-                for n in range(total):
+                for n in range(count):
                     delay = began + n / rate - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-                    deliver.delay(url, json.dumps(sample_event(n)))
-                    answered[n] = time.time()
+                    deliver.delay(url, json.dumps(sample_event(start + n)))
+                    answered[start + n] = time.time()
+                return answered
 
-            thread = threading.Thread(target=feed)
-            thread.start()
-            await asyncio.to_thread(thread.join)
+            await receiver_reset(self.http, self.receiver_base)
+            await asyncio.to_thread(feed, warm_up, WARM_UP_SEQ)
+            await wait_for(self.http, self.receiver_base, "events", warm_up, 600, 0.2)
+            await receiver_reset(self.http, self.receiver_base)
+            answered = await asyncio.to_thread(feed, total, 0)
+            await wait_for(self.http, self.receiver_base, "sequenced", total, 600, 0.2)
         else:
             db = who.removeprefix("hookline_")
             async with self.hookline(db) as instance:
                 client, team = await self._client(instance)
                 await client.add_webhook(team, f"{self.receiver_base}/hook")
                 await self._quiet(1)
+                await client.raise_at_rate(team, rate, warm_up / rate, start=WARM_UP_SEQ)
+                await self._quiet(warm_up)
                 answered = await client.raise_at_rate(team, rate, seconds)
                 await wait_for(self.http, self.receiver_base, "sequenced", total, 600)
-        if who == "celery":
-            await wait_for(self.http, self.receiver_base, "sequenced", total, 600, 0.2)
         arrivals = await receiver_arrivals(self.http, self.receiver_base)
         return percentiles([(arrivals[s] - answered[s]) * 1000 for s in answered])
 

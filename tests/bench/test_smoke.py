@@ -39,9 +39,11 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
         "celery_eps",
         "hookline_sqlite_batch1_eps",
         "hookline_postgresql_batch10_eps",
+        "hookline_postgresql_serve_batch1_eps",
         "hookline_sqlite_beside_dead_eps",
         "fanout_hookline_postgresql_s",
         "latency_celery_p99_ms",
+        "latency_hookline_postgresql_serve_p99_ms",
         "api_get_profile_token_rps",
         "scaleout_2_workers_eps",
     ):
