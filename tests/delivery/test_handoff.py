@@ -240,3 +240,40 @@ async def test_deliveries_left_for_want_of_room_go_out_once_room_frees(
         await worker.stop()
     assert claimed & set(sent), "the ones refused for room were claimed"
     assert woken >= 1
+
+
+async def test_a_full_webhook_beside_a_healthy_one_wakes_no_claim(
+    api_factory: Any,
+    receiver: Receiver,
+    fast: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A webhook whose endpoint hangs fills its room and stays full; writing
+    the healthy webhook's outcomes frees no room for it, so claims nothing."""
+    fast.settings = dataclasses.replace(
+        fast.settings, delivery_concurrency_per_webhook=1, request_timeout_s=5.0
+    )
+    room = worker_module.HOLD_PER_SLOT  # per webhook, at one request at a time
+    owner, team, stuck = await team_hook(api_factory, f"{receiver.base}/hang")
+    await owner.call("create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok"})
+    worker = Worker(fast)
+    await worker.start()
+
+    def healthy_requests() -> int:
+        return sum(r.path == "/ok" for r in receiver.requests)
+
+    try:
+        await create_projects(owner, team, room - 1)  # with its ping, fills the room
+        await eventually(lambda: healthy_requests() == room)
+        await eventually(lambda: len(worker.held) == room)  # the hanging webhook's
+        wake_ups = count_wake_ups(fast, monkeypatch)
+        await create_projects(owner, team, 5)
+        await eventually(lambda: healthy_requests() == room + 5)
+        await eventually(lambda: len(worker.held) == room)  # healthy outcomes written
+        woken = wake_ups[0]
+        leases = await project_deliveries(fast, deliveries.c.webhook_id, deliveries.c.lease_owner)
+    finally:
+        await worker.stop()
+    left = [row for row in leases if str(row.webhook_id) == stuck["id"] and not row.lease_owner]
+    assert len(left) == 5, "the full webhook's new deliveries wait in the database"
+    assert woken == 0

@@ -76,9 +76,10 @@ class Worker:
         self._secrets: dict[str, str] = {}
         # Set while the LISTEN connection is up (PostgreSQL).
         self.listening = asyncio.Event()
-        # Set when due deliveries stayed in the database because a webhook had
-        # no room left here: once outcomes free room, claim them.
-        self.short_of_room = False
+        # Webhooks (id -> max events per request) whose due deliveries stayed
+        # in the database for want of room here: once outcomes free room for
+        # one of them, claim again.
+        self.short_of_room: dict[UUID, int] = {}
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -166,11 +167,8 @@ class Worker:
                 continue
             for item in claimed:
                 self._accept(item)
-            if any(
-                self.room_for(item.webhook.id, item.webhook.max_events_per_request) <= 0
-                for item in claimed
-            ):
-                self.short_of_room = True  # a webhook's room filled up: maybe more are due
+            for item in claimed:  # a webhook's room filled up: maybe more are due
+                self._room_in_claim(item.webhook.id, item.webhook.max_events_per_request)
             if len(claimed) < min(room, CLAIM_LIMIT):
                 await self._wait(wakeup, POLL_S)
                 if len(claimed) > 1:
@@ -185,7 +183,7 @@ class Worker:
     def _room_in_claim(self, webhook_id: UUID, max_events_per_request: int) -> int:
         room = self.room_for(webhook_id, max_events_per_request)
         if room <= 0:
-            self.short_of_room = True
+            self.short_of_room[webhook_id] = max_events_per_request
         return room
 
     @staticmethod
@@ -226,7 +224,7 @@ class Worker:
             len(self.held) >= self.max_held
             or self.room_for(webhook_id, max_events_per_request) <= 0
         ):
-            self.short_of_room = True  # claimed once room frees up
+            self.short_of_room[webhook_id] = max_events_per_request  # claimed later
             return False
         return True
 
@@ -373,11 +371,18 @@ class Worker:
             self._drop_buffered(set(disabled))
         self.room.set()
         # Claim again only when something may wait for this: deliveries left
-        # behind for want of room, or an ordered webhook's next one. Otherwise
-        # a claim after every write of outcomes would find nothing (commands
-        # hand their deliveries straight over) yet hold the write lock.
-        if self.short_of_room or any(r.items[0].webhook.ordered for r in results):
-            self.short_of_room = False
+        # behind for want of room that now has room, or an ordered webhook's
+        # next one. Otherwise a claim after every write of outcomes would find
+        # nothing (commands hand their deliveries straight over; a dead
+        # endpoint's webhook stays full) yet hold the write lock.
+        freed = [
+            hook
+            for hook, size in self.short_of_room.items()
+            if self.room_for(hook, size) > 0 and len(self.held) < self.max_held
+        ]
+        for hook in freed:
+            del self.short_of_room[hook]
+        if freed or any(r.items[0].webhook.ordered for r in results):
             self.services.delivery_wakeup.set()
 
     def _drop_buffered(self, hooks: set[UUID]) -> None:
