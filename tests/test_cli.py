@@ -102,7 +102,24 @@ def test_serve_on_sqlite_default_then_restart_keeps_sessions(
     assert key.read_text().strip() not in output
 
 
-def test_worker_starts_connects_and_stops_on_sigterm(tmp_path: Path, database_url: str) -> None:
+def read_until(proc: subprocess.Popen[bytes], text: str, timeout: float = 30) -> list[str]:
+    """Lines of the process's output up to the first holding ``text``."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"{text!r} never appeared in: {lines}")
+
+
+@contextlib.contextmanager
+def worker_process(tmp_path: Path, database_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``hookline worker`` with its output on a pipe; killed if still running."""
     proc = subprocess.Popen(
         [*HOOKLINE, "worker"],
         cwd=tmp_path,
@@ -111,22 +128,20 @@ def test_worker_starts_connects_and_stops_on_sigterm(tmp_path: Path, database_ur
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        assert proc.stdout is not None
-        lines: list[str] = []
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline().decode()
-            lines.append(line)
-            if "worker started" in line or not line:
-                break
-        assert any("worker started" in line for line in lines), lines
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_worker_starts_connects_and_stops_on_sigterm(tmp_path: Path, database_url: str) -> None:
+    with worker_process(tmp_path, database_url) as proc:
+        read_until(proc, "worker started")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
 
 
 def test_migrate_then_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
@@ -150,21 +165,6 @@ def test_migrate_then_bad_configuration_is_a_clear_error(tmp_path: Path) -> None
     assert bad.returncode == 2
     assert b"HOOKLINE_DATABASE_URL" in bad.stderr
     assert b"Traceback" not in bad.stderr
-
-
-def read_until(proc: subprocess.Popen[bytes], text: str, timeout: float = 30) -> list[str]:
-    """Lines of the process's output up to the first holding ``text``."""
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline().decode()
-        if not line:
-            break
-        lines.append(line)
-        if text in line:
-            return lines
-    raise AssertionError(f"{text!r} never appeared in: {lines}")
 
 
 @pytest.mark.parametrize("command", ["migrate", "worker"])
@@ -225,27 +225,16 @@ def test_worker_started_before_the_database_waits_for_it(tmp_path: Path, postgre
     real = urllib.parse.urlsplit(postgres_url)
     port = free_port()
     late = real._replace(netloc=f"{real.username}@127.0.0.1:{port}").geturl()
-    proc = subprocess.Popen(
-        [*HOOKLINE, "worker"],
-        cwd=tmp_path,
-        env=env_for(tmp_path, HOOKLINE_DATABASE_URL=late),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
     relay: Forwarder | None = None
     try:
-        read_until(proc, "database unreachable; trying again")
-        relay = Forwarder(port, (real.hostname or "127.0.0.1", real.port or 5432))
-        threading.Thread(target=relay.serve_forever, daemon=True).start()
-        read_until(proc, "worker started")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        with worker_process(tmp_path, late) as proc:
+            read_until(proc, "database unreachable; trying again")
+            relay = Forwarder(port, (real.hostname or "127.0.0.1", real.port or 5432))
+            threading.Thread(target=relay.serve_forever, daemon=True).start()
+            read_until(proc, "worker started")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
         if relay is not None:
             relay.shutdown()
             relay.server_close()

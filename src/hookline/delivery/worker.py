@@ -167,8 +167,9 @@ class Worker:
                 continue
             for item in claimed:
                 self._accept(item)
-            for item in claimed:  # a webhook's room filled up: maybe more are due
-                self._room_in_claim(item.webhook.id, item.webhook.max_events_per_request)
+            hooks = {item.webhook.id: item.webhook.max_events_per_request for item in claimed}
+            for hook, size in hooks.items():  # its room filled up: maybe more are due
+                self._room_in_claim(hook, size)
             if len(claimed) < min(room, CLAIM_LIMIT):
                 await self._wait(wakeup, POLL_S)
                 if len(claimed) > 1:
@@ -375,11 +376,9 @@ class Worker:
         # next one. Otherwise a claim after every write of outcomes would find
         # nothing (commands hand their deliveries straight over; a dead
         # endpoint's webhook stays full) yet hold the write lock.
-        freed = [
-            hook
-            for hook, size in self.short_of_room.items()
-            if self.room_for(hook, size) > 0 and len(self.held) < self.max_held
-        ]
+        freed = []
+        if len(self.held) < self.max_held:
+            freed = [h for h, size in self.short_of_room.items() if self.room_for(h, size) > 0]
         for hook in freed:
             del self.short_of_room[hook]
         if freed or any(r.items[0].webhook.ordered for r in results):
