@@ -48,6 +48,9 @@ class Services:
     # Set after a commit that made deliveries due, so an in-process worker wakes
     # at once instead of at its next poll.
     delivery_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set with it, unless the wake-up only says which deliveries were made due
+    # (see delivery.worker): the worker then searches for all that is due.
+    delivery_search: bool = True
     metrics: Metrics = field(default_factory=Metrics)
     # Tokens and profiles in memory; on PostgreSQL only while listening for
     # changes (see auth.cache), on SQLite from the start: one process serves.
@@ -60,6 +63,7 @@ class Services:
             self.identity_cache.enabled = True
 
     def wake_delivery(self) -> None:
+        self.delivery_search = True
         self.delivery_wakeup.set()
 
     @classmethod

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from hookline.delivery import store
 from hookline.delivery import worker as worker_module
 from hookline.delivery.worker import Worker
+from hookline.events import outbox
+from hookline.ids import new_id
 from hookline.services import Services
 from hookline.storage.tables import deliveries, events
 from tests.delivery.conftest import eventually, team_hook
@@ -181,16 +183,17 @@ async def test_an_ordered_webhook_is_never_offered_and_wakes_the_claim(
 
 
 def count_wake_ups(fast: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts each time something wakes the worker's claim loop."""
+    """Counts each time something wakes the worker's claim loop to search for
+    due deliveries (a notification that names deliveries, on PostgreSQL,
+    only has those leased, and not even that for a webhook without room)."""
     count = [0]
-    wakeup = fast.delivery_wakeup
-    original = wakeup.set
+    original = fast.wake_delivery
 
-    def counting_set() -> None:
+    def counting_wake() -> None:
         count[0] += 1
         original()
 
-    monkeypatch.setattr(wakeup, "set", counting_set)
+    monkeypatch.setattr(fast, "wake_delivery", counting_wake)
     return count
 
 
@@ -277,3 +280,58 @@ async def test_a_full_webhook_beside_a_healthy_one_wakes_no_claim(
     left = [row for row in leases if str(row.webhook_id) == stuck["id"] and not row.lease_owner]
     assert len(left) == 5, "the full webhook's new deliveries wait in the database"
     assert woken == 0
+
+
+async def test_workers_elsewhere_lease_the_deliveries_a_commit_names(
+    api_factory: Any,
+    receiver: Receiver,
+    fast: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    claimed: set[UUID],
+) -> None:
+    """On PostgreSQL a commit's NOTIFY names the deliveries it made due: two
+    workers in other processes (here, without the hand-over) lease exactly
+    those by id, no search needed, and each goes out once."""
+    if fast.db.is_sqlite:
+        pytest.skip("notifications are PostgreSQL's; on SQLite one process serves")
+    monkeypatch.setattr(worker_module, "POLL_S", 60.0)  # no search but at start
+    leased_by_name: list[UUID] = []
+    original = store.claim_named
+
+    async def claim_named(*args: Any, **kwargs: Any) -> list[store.Claimed]:
+        items = await original(*args, **kwargs)
+        leased_by_name.extend(item.delivery_id for item in items)
+        return items
+
+    monkeypatch.setattr(store, "claim_named", claim_named)
+    owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
+    # Two worker processes, each with services of its own; the API's
+    # process runs none.
+    elsewhere = [await Services.start(fast.settings, apply_migrations=False) for _ in range(2)]
+    workers = [Worker(services) for services in elsewhere]
+    try:
+        for worker in workers:
+            await worker.start()
+        await eventually(lambda: len(receiver.requests) == 1)  # the ping
+        for n in range(20):
+            await owner.call("create-project", {"teamId": team["id"], "name": f"bench-{n}"})
+        sent = await eventually(lambda: _all_succeeded(fast, 20))
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for services in elsewhere:
+            await services.close()
+    assert sorted(leased_by_name) == sorted(sent)
+    assert not claimed & set(sent), "no search claimed them"
+    assert receiver.duplicate_messages() == 0
+    assert set(receiver.names().values()) == {1}
+
+
+def test_a_notification_names_deliveries_or_none() -> None:
+    pairs = [(new_id(), new_id()) for _ in range(3)]
+    assert outbox.named_deliveries(outbox.name_deliveries(pairs)) == pairs
+    assert len(outbox.name_deliveries(pairs)) == 3 * 66 - 1
+    for unreadable in ("", "   ", "not-a-pair", "abc.def", "a.b.c"):
+        assert outbox.named_deliveries(unreadable) is None
+    most = [(new_id(), new_id()) for _ in range(outbox.NAMED_MAX)]
+    assert len(outbox.name_deliveries(most)) < 8000, "fits PostgreSQL's payload limit"

@@ -83,7 +83,7 @@ class IdentityCache:
         await listen_forever(
             url,
             NOTIFY_CHANNEL,
-            on_notify=self.forget,
+            on_notify=lambda _payload: self.forget(),
             on_up=up,
             on_down=down,
             failure="identity cache: not listening for changes; reading the database",

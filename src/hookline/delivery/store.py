@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     Integer,
     Uuid,
+    any_,
     bindparam,
     delete,
     exists,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.delivery.render import EventRow
@@ -77,6 +81,17 @@ SENDING_COLUMNS = (
     webhooks.c.secret_enc,
     webhooks.c.previous_secret_enc,
     webhooks.c.previous_secret_expires_at,
+)
+
+
+_EVENT_COLUMNS = (
+    events.c.id.label("event_id"),
+    events.c.name,
+    events.c.team_id,
+    events.c.profile_id,
+    events.c.props,
+    events.c.created_at,
+    events.c.tracked_at,
 )
 
 
@@ -215,13 +230,7 @@ def _claim_statements(postgres: bool) -> _ClaimStatements:
             deliveries.c.attempts,
             webhooks.c.id.label("webhook_id"),
             *SENDING_COLUMNS,
-            events.c.id.label("event_id"),
-            events.c.name,
-            events.c.team_id,
-            events.c.profile_id,
-            events.c.props,
-            events.c.created_at,
-            events.c.tracked_at,
+            *_EVENT_COLUMNS,
         )
         .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
         .join(events, events.c.id == deliveries.c.event_id)
@@ -266,7 +275,11 @@ async def claim(
         ids.extend(r.id for r in claimed)
     if not ids:
         return []
-    rows = await conn.execute(statements.fetch, {"ids": ids})
+    return _claimed(await conn.execute(statements.fetch, {"ids": ids}))
+
+
+def _claimed(rows: Iterable[Any]) -> list[Claimed]:
+    """Claimed deliveries from rows holding ``_FETCHED`` columns."""
     found: list[Claimed] = []
     hooks: dict[UUID, WebhookRow] = {}
     for row in rows:
@@ -284,6 +297,80 @@ async def claim(
         )
         found.append(Claimed(row.delivery_id, row.attempts, hook, event))
     return found
+
+
+@functools.cache
+def _claim_named_statement() -> Any:
+    """One statement (PostgreSQL): lease those of the given deliveries that
+    are still due and free, of active unordered webhooks, and answer them
+    with their webhook and event. Parameters: ``ids``, ``now``, ``owner``,
+    ``until``."""
+    now = bindparam("now", type_=UTCDateTime)
+    picked = (
+        select(deliveries.c.id)
+        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+        .where(
+            deliveries.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Uuid))),
+            deliveries.c.status.in_(_literals(DUE)),
+            deliveries.c.next_attempt_at <= now,
+            _free_lease(now),
+            webhooks.c.is_active.is_(True),
+            webhooks.c.ordered.is_(False),
+        )
+        .with_for_update(of=deliveries, skip_locked=True)
+        .cte("picked")
+    )
+    leased = (
+        update(deliveries)
+        .where(deliveries.c.id == picked.c.id)
+        .values(
+            lease_owner=bindparam("owner", type_=deliveries.c.lease_owner.type),
+            lease_expires_at=bindparam("until", type_=UTCDateTime),
+        )
+        .returning(
+            deliveries.c.id, deliveries.c.attempts, deliveries.c.webhook_id, deliveries.c.event_id
+        )
+        .cte("leased")
+    )
+    return (
+        select(
+            leased.c.id.label("delivery_id"),
+            leased.c.attempts,
+            webhooks.c.id.label("webhook_id"),
+            *SENDING_COLUMNS,
+            *_EVENT_COLUMNS,
+        )
+        .join(webhooks, webhooks.c.id == leased.c.webhook_id)
+        .join(events, events.c.id == leased.c.event_id)
+        .order_by(leased.c.id)
+    )
+
+
+@functools.cache
+def _claim_named_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement as asyncpg runs it, and its parameters' names in order."""
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+    compiled = _claim_named_statement().compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+async def claim_named(
+    conn: Any, ids: list[UUID], *, owner: str, now: datetime, lease_s: float
+) -> list[Claimed]:
+    """Lease the given deliveries, those still due and free, on an asyncpg
+    connection (PostgreSQL; see Database.unflushed). A commit names the
+    deliveries it made due in its NOTIFY; leasing exactly those is one
+    statement, where a claim searches webhook by webhook. Ordered webhooks and
+    anything not named are left to ``claim``."""
+    if not ids:
+        return []
+    sql, names = _claim_named_sql()
+    params = {"ids": ids, "now": now, "owner": owner, "until": now + timedelta(seconds=lease_s)}
+    records = await conn.fetch(sql, *(params[name] for name in names))
+    # asyncpg hands JSONB over as text, and timestamps in UTC already.
+    return _claimed(
+        SimpleNamespace(**{**record, "props": json.loads(record["props"])}) for record in records
+    )
 
 
 async def renew(conn: AsyncConnection, owner: str, ids: list[UUID], until: datetime) -> None:

@@ -11,7 +11,9 @@ import os
 import socket
 import time
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import hookline
@@ -80,6 +82,14 @@ class Worker:
         # in the database for want of room here: once outcomes free room for
         # one of them, claim again.
         self.short_of_room: dict[UUID, int] = {}
+        # Deliveries (id -> webhook id) that notifications named as made due
+        # and no claim has looked at yet (PostgreSQL).
+        self.named: dict[UUID, UUID] = {}
+        # Max events per request of each webhook held here.
+        self.batch_sizes: dict[UUID, int] = {}
+        # The connection that leases named deliveries, while open.
+        self._leasing: AbstractAsyncContextManager[Any] | None = None
+        self._leasing_conn: Any = None
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -109,6 +119,7 @@ class Worker:
         claim_loop, *others = self.tasks
         with contextlib.suppress(asyncio.CancelledError):
             await claim_loop
+        await self._close_leasing()
         for pump in list(self.pumps.values()):
             pump.cancel()
         await asyncio.gather(*self.pumps.values(), return_exceptions=True)
@@ -147,21 +158,31 @@ class Worker:
                 await self._wait(self.room, POLL_S)
                 continue
             wakeup.clear()
+            # A wake-up that only named deliveries leases those by id; any
+            # other (a poll, this process's commits, room freed) searches.
+            search = self.services.delivery_search or not self.named
+            self.services.delivery_search = False
+            named, self.named = self.named, {}
+            limit = min(room, CLAIM_LIMIT)
             began = time.monotonic()
             try:
-                async with self.services.db.write(urgent=True) as conn:
-                    claimed = await store.claim(
-                        conn,
-                        owner=self.owner,
-                        now=self.services.clock.now(),
-                        lease_s=self.settings.delivery_lease_s,
-                        limit=min(room, CLAIM_LIMIT),
-                        room_for=self._room_in_claim,
-                        postgres=not self.services.db.is_sqlite,
-                    )
+                if search:
+                    async with self.services.db.write(urgent=True) as conn:
+                        claimed = await store.claim(
+                            conn,
+                            owner=self.owner,
+                            now=self.services.clock.now(),
+                            lease_s=self.settings.delivery_lease_s,
+                            limit=limit,
+                            room_for=self._room_in_claim,
+                            postgres=not self.services.db.is_sqlite,
+                        )
+                else:
+                    claimed = await self._claim_named(named, limit)
                 backoff = 0.5
             except Exception:
                 log.warning("claiming failed; retrying", exc_info=True)
+                self.services.delivery_search = True
                 await self._wait(self.stopping, backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
@@ -170,7 +191,7 @@ class Worker:
             hooks = {item.webhook.id: item.webhook.max_events_per_request for item in claimed}
             for hook, size in hooks.items():  # its room filled up: maybe more are due
                 self._room_in_claim(hook, size)
-            if len(claimed) < min(room, CLAIM_LIMIT):
+            if len(claimed) < limit:
                 await self._wait(wakeup, POLL_S)
                 if len(claimed) > 1:
                     # Commits are coming faster than one claim each: let them
@@ -180,6 +201,51 @@ class Worker:
                     # At a lower rate each is claimed as soon as announced.
                     took = time.monotonic() - began
                     await self._wait(self.stopping, min(took, CLAIM_GATHER_S))
+
+    async def _claim_named(self, named: dict[UUID, UUID], limit: int) -> list[store.Claimed]:
+        """Lease named deliveries: one statement, on a connection kept for
+        it, whose commits do not wait for the disk (see Database.unflushed)."""
+        ids = self._admit_named(named, limit)
+        if not ids:
+            return []
+        if self._leasing_conn is None:
+            self._leasing = self.services.db.unflushed()
+            self._leasing_conn = await self._leasing.__aenter__()
+        try:
+            return await store.claim_named(
+                self._leasing_conn,
+                ids,
+                owner=self.owner,
+                now=self.services.clock.now(),
+                lease_s=self.settings.delivery_lease_s,
+            )
+        except BaseException:
+            await self._close_leasing()
+            raise
+
+    async def _close_leasing(self) -> None:
+        leasing, self._leasing, self._leasing_conn = self._leasing, None, None
+        if leasing is not None:
+            with contextlib.suppress(Exception):
+                await leasing.__aexit__(None, None, None)
+
+    def _admit_named(self, named: dict[UUID, UUID], limit: int) -> list[UUID]:
+        """Which named deliveries to lease: up to ``limit``, and only as many
+        of a webhook as it has room for here. The others stay in the
+        database, for a search once there is room."""
+        ids: list[UUID] = []
+        taking: dict[UUID, int] = {}
+        for delivery_id, hook in named.items():
+            if len(ids) >= limit:
+                self.services.delivery_search = True
+                break
+            size = self.batch_sizes.get(hook, 1)
+            if self.room_for(hook, size) <= taking.get(hook, 0):
+                self.short_of_room[hook] = size
+                continue
+            taking[hook] = taking.get(hook, 0) + 1
+            ids.append(delivery_id)
+        return ids
 
     def _room_in_claim(self, webhook_id: UUID, max_events_per_request: int) -> int:
         room = self.room_for(webhook_id, max_events_per_request)
@@ -199,6 +265,7 @@ class Worker:
         hook = item.webhook.id
         if item.delivery_id not in self.held:
             self.held_by_webhook[hook] = self.held_by_webhook.get(hook, 0) + 1
+        self.batch_sizes[hook] = item.webhook.max_events_per_request
         self.held[item.delivery_id] = item
         self.buffers.setdefault(hook, []).append(item)
         self.buffer_changed.setdefault(hook, asyncio.Event()).set()
@@ -215,6 +282,7 @@ class Worker:
                 self.held_by_webhook[hook] = left
             else:
                 self.held_by_webhook.pop(hook, None)
+                self.batch_sizes.pop(hook, None)
 
     # -- direct hand-off (this process's own commits) -------------------------
 
@@ -382,7 +450,7 @@ class Worker:
         for hook in freed:
             del self.short_of_room[hook]
         if freed or any(r.items[0].webhook.ordered for r in results):
-            self.services.delivery_wakeup.set()
+            self.services.wake_delivery()
 
     def _drop_buffered(self, hooks: set[UUID]) -> None:
         """Deliveries of a webhook just disabled are paused in the database;
@@ -423,18 +491,26 @@ class Worker:
 
     async def _listen_loop(self) -> None:
         """LISTEN for commits that made deliveries due (PostgreSQL)."""
-        from hookline.events.outbox import NOTIFY_CHANNEL
-
-        wakeup = self.services.delivery_wakeup
+        from hookline.events.outbox import NOTIFY_CHANNEL, named_deliveries
 
         def up() -> None:
             self.listening.set()
-            wakeup.set()  # catch up on anything sent while not listening
+            self.services.wake_delivery()  # catch up on anything sent while not listening
+
+        def heard(payload: str) -> None:
+            pairs = named_deliveries(payload)
+            if pairs is None or len(self.named) >= CLAIM_LIMIT:
+                # A search finds them all, however many.
+                self.services.wake_delivery()
+                return
+            for hook, delivery_id in pairs:
+                self.named[delivery_id] = hook
+            self.services.delivery_wakeup.set()
 
         await listen_forever(
             self.services.db.url,
             NOTIFY_CHANNEL,
-            on_notify=wakeup.set,
+            on_notify=heard,
             on_up=up,
             on_down=self.listening.clear,
             failure="listening for notifications failed; polling meanwhile",

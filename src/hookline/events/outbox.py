@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
 from hookline.delivery.render import EventRow
 from hookline.delivery.store import SENDING_COLUMNS, Claimed, WebhookRow
@@ -22,6 +22,24 @@ from hookline.storage.tables import deliveries, events, webhooks
 # Params never copied into an event's props.
 SENSITIVE = frozenset({"password", "old_password", "token", "session_id", "secret"})
 NOTIFY_CHANNEL = "hookline_deliveries"
+# Most deliveries one notification names (PostgreSQL takes up to 8,000 bytes
+# of payload, 66 a delivery); a commit that makes more due names none.
+NAMED_MAX = 100
+
+
+def name_deliveries(due: list[tuple[UUID, UUID]]) -> str:
+    """A NOTIFY payload naming (webhook, delivery) pairs made due."""
+    return " ".join(f"{hook.hex}.{delivery.hex}" for hook, delivery in due)
+
+
+def named_deliveries(payload: str) -> list[tuple[UUID, UUID]] | None:
+    """The pairs a payload names; None when it names none (an empty payload,
+    or one this version cannot read): then anything may be due."""
+    try:
+        pairs = [part.split(".") for part in payload.split()]
+        return [(UUID(hook), UUID(delivery)) for hook, delivery in pairs] or None
+    except ValueError:
+        return None
 
 
 def props_from_params(params: BaseModel) -> dict[str, Any]:
@@ -105,6 +123,9 @@ async def record(
     # Deliveries this process's worker could claim right away. One it turned
     # down for want of room it claims by itself once room frees up.
     claimable_here = 0
+    # Deliveries a worker in another process may lease as soon as this
+    # commits: named in the notification, they are leased by id.
+    named: list[tuple[UUID, UUID]] = []
     for row in targets:
         delivery_id = new_id()
         paused = row.state == "disabled-by-errors"
@@ -118,6 +139,8 @@ async def record(
                 taken.append(Claimed(delivery_id, 0, webhook, event))
         elif not paused:
             claimable_here += 1
+        if not paused and lease_owner is None:
+            named.append((row.id, delivery_id))
         new_rows.append(
             {
                 "id": delivery_id,
@@ -137,7 +160,8 @@ async def record(
         ctx.after_commit.append(functools.partial(handoff.take, taken))
     if len(taken) == len(targets):
         return event_id  # nothing left for a claim: no wake-up needed
-    await announce(ctx, here=claimable_here > 0)
+    searched = due != now or any(row.ordered for row in targets)
+    await announce(ctx, here=claimable_here > 0, due=None if searched else named)
     return event_id
 
 
@@ -185,13 +209,25 @@ async def _merge(ctx: Context, key: str, props: dict[str, Any]) -> UUID | None:
     return UUID(str(row.id))
 
 
-async def announce(ctx: Context, *, here: bool = True) -> None:
+_NOTIFY_NAMING = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
+
+
+async def announce(
+    ctx: Context, *, here: bool = True, due: list[tuple[UUID, UUID]] | None = None
+) -> None:
     """Wake delivery once this transaction commits: through LISTEN/NOTIFY for
     workers in other processes on PostgreSQL, and, unless ``here`` is false,
-    the worker in this process."""
+    the worker in this process. ``due`` names the (webhook, delivery) pairs
+    the caller made due, when that is all there is to claim (none of an
+    ordered webhook, none due later): workers then lease those by id
+    instead of searching for what is due."""
     services = ctx.services
     if here and services.wake_delivery not in ctx.after_commit:
         ctx.after_commit.append(services.wake_delivery)
-    if not services.db.is_sqlite and not ctx.notified:
-        ctx.notified = True
+    if services.db.is_sqlite or ctx.notified:
+        return
+    if due and len(due) <= NAMED_MAX:
+        await ctx.conn.execute(_NOTIFY_NAMING, {"payload": name_deliveries(due)})
+    else:
+        ctx.notified = True  # workers search: no need to tell them more
         await ctx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")

@@ -4,6 +4,7 @@ read and write transactions so SQLite writers queue instead of failing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -165,6 +166,31 @@ class Database:
             self._checkpoint_task = None
 
     @asynccontextmanager
+    async def unflushed(self) -> AsyncIterator[Any]:
+        """An asyncpg connection of its own (PostgreSQL) for the length of the
+        block, on which each statement is a transaction by itself,
+        acknowledged without waiting for the disk: one round trip a
+        statement, no flush, and none of SQLAlchemy's work per statement.
+
+        Only for writes whose loss in a crash of the database costs a repeat,
+        never data: the worker's leases. A lost lease leaves its delivery
+        claimable again, to be sent a second time (at least once, as when a
+        lease expires); later commits that wait for the disk take every
+        earlier one with them."""
+        if self.is_sqlite:
+            raise RuntimeError("SQLite has no asynchronous commits")
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            asyncpg_dsn(self.url), server_settings={"synchronous_commit": "off"}
+        )
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=5)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A transaction for reading; rolled back at the end."""
         async with self.engine.connect() as conn, conn.begin():
@@ -174,6 +200,11 @@ class Database:
         if self._checkpoint_task is not None:
             await self._checkpoint_task
         await self.engine.dispose()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The URL as asyncpg takes it, without SQLAlchemy's driver name."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def is_database_outage(error: BaseException) -> bool:
