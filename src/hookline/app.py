@@ -20,7 +20,7 @@ from hookline.logs import AccessLogMiddleware
 from hookline.rpc import docs
 from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
-from hookline.services import Services
+from hookline.services import Services, freeze_startup_heap
 from hookline.settings import Settings
 from hookline.web import pages
 from hookline.web.routes import routes as web_routes
@@ -83,6 +83,8 @@ def create_app(
         try:
             if worker is not None:
                 await worker.start()
+            if owned:
+                freeze_startup_heap()
             yield
         finally:
             if worker is not None:

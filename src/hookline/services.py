@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
@@ -89,3 +90,12 @@ class Services:
 
     async def close(self) -> None:
         await self.db.dispose()
+
+
+def freeze_startup_heap() -> None:
+    """Take what start-up left alive (modules, tables, compiled statements,
+    pools) out of the garbage collector's sight. A full collection walks
+    every object it tracks; in a started process that took 40-76 ms, a
+    pause of every request and delivery in flight."""
+    gc.collect()
+    gc.freeze()

@@ -7,7 +7,7 @@ import contextlib
 import signal
 
 from hookline.delivery.worker import Worker
-from hookline.services import Services
+from hookline.services import Services, freeze_startup_heap
 from hookline.settings import Settings
 from hookline.storage.database import when_reachable
 
@@ -41,6 +41,7 @@ async def run_worker_process(settings: Settings) -> int:
             return 0
         stopping.cancel()
         starting.result()
+        freeze_startup_heap()
         await stop.wait()
         await worker.stop()
     finally:
