@@ -25,7 +25,10 @@ def _label(key: str) -> str:
 
 def _fmt(value: Any) -> tuple[str, str]:
     if isinstance(value, dict):
-        return f"{value['median']:.1f}", f"{value['min']:.1f} - {value['max']:.1f}"
+        # Ratios and milliseconds below 10 need more than one decimal.
+        digits = 3 if abs(value["median"]) < 10 else 1
+        low, high = value["min"], value["max"]
+        return f"{value['median']:.{digits}f}", f"{low:.{digits}f} - {high:.{digits}f}"
     if isinstance(value, float):
         return f"{value:.1f}", ""
     return str(value), ""

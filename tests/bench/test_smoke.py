@@ -41,6 +41,8 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
         "hookline_postgresql_batch10_eps",
         "hookline_postgresql_serve_batch1_eps",
         "hookline_sqlite_beside_dead_eps",
+        "hookline_sqlite_solo_paired_eps",
+        "hookline_sqlite_beside_dead_ratio",
         "fanout_hookline_postgresql_s",
         "latency_celery_p99_ms",
         "latency_hookline_postgresql_serve_p99_ms",
