@@ -6,7 +6,7 @@ webhook's, or any while no worker runs here) waits for a claim."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -25,18 +25,26 @@ from tests.helpers import Api
 from tests.reliability.harness import Receiver
 
 
-@pytest.fixture
-def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
-    """Every delivery a claim leases, whoever runs it."""
-    found: set[UUID] = set()
-    original = store.claim
+def watch_leases(
+    monkeypatch: pytest.MonkeyPatch, name: str, seen: Callable[[list[UUID]], None]
+) -> None:
+    """Call ``seen`` with the deliveries each call of the store's claiming
+    function ``name`` leases, whoever makes it."""
+    original = getattr(store, name)
 
-    async def claim(*args: Any, **kwargs: Any) -> list[store.Claimed]:
-        items = await original(*args, **kwargs)
-        found.update(item.delivery_id for item in items)
+    async def leasing(*args: Any, **kwargs: Any) -> list[store.Claimed]:
+        items: list[store.Claimed] = await original(*args, **kwargs)
+        seen([item.delivery_id for item in items])
         return items
 
-    monkeypatch.setattr(store, "claim", claim)
+    monkeypatch.setattr(store, name, leasing)
+
+
+@pytest.fixture
+def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
+    """Every delivery a claim (a search) leases, whoever runs it."""
+    found: set[UUID] = set()
+    watch_leases(monkeypatch, "claim", found.update)
     yield found
 
 
@@ -296,14 +304,7 @@ async def test_workers_elsewhere_lease_the_deliveries_a_commit_names(
         pytest.skip("notifications are PostgreSQL's; on SQLite one process serves")
     monkeypatch.setattr(worker_module, "POLL_S", 60.0)  # no search but at start
     leased_by_name: list[UUID] = []
-    original = store.claim_named
-
-    async def claim_named(*args: Any, **kwargs: Any) -> list[store.Claimed]:
-        items = await original(*args, **kwargs)
-        leased_by_name.extend(item.delivery_id for item in items)
-        return items
-
-    monkeypatch.setattr(store, "claim_named", claim_named)
+    watch_leases(monkeypatch, "claim_named", leased_by_name.extend)
     owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
     # Two worker processes, each with services of its own; the API's
     # process runs none.

@@ -84,15 +84,28 @@ SENDING_COLUMNS = (
 )
 
 
-_EVENT_COLUMNS = (
-    events.c.id.label("event_id"),
-    events.c.name,
-    events.c.team_id,
-    events.c.profile_id,
-    events.c.props,
-    events.c.created_at,
-    events.c.tracked_at,
-)
+def _with_webhook_and_event(source: Any) -> Any:
+    """What sending needs of each delivery in ``source`` (the deliveries
+    table, or a statement answering its id, attempts, webhook_id and
+    event_id): read by ``_claimed``."""
+    return (
+        select(
+            source.c.id.label("delivery_id"),
+            source.c.attempts,
+            webhooks.c.id.label("webhook_id"),
+            *SENDING_COLUMNS,
+            events.c.id.label("event_id"),
+            events.c.name,
+            events.c.team_id,
+            events.c.profile_id,
+            events.c.props,
+            events.c.created_at,
+            events.c.tracked_at,
+        )
+        .join(webhooks, webhooks.c.id == source.c.webhook_id)
+        .join(events, events.c.id == source.c.event_id)
+        .order_by(source.c.id)
+    )
 
 
 @dataclass
@@ -224,18 +237,8 @@ def _claim_statements(postgres: bool) -> _ClaimStatements:
             .returning(deliveries.c.id)
         )
 
-    fetch = (
-        select(
-            deliveries.c.id.label("delivery_id"),
-            deliveries.c.attempts,
-            webhooks.c.id.label("webhook_id"),
-            *SENDING_COLUMNS,
-            *_EVENT_COLUMNS,
-        )
-        .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
-        .join(events, events.c.id == deliveries.c.event_id)
-        .where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
-        .order_by(deliveries.c.id)
+    fetch = _with_webhook_and_event(deliveries).where(
+        deliveries.c.id.in_(bindparam("ids", expanding=True))
     )
     return _ClaimStatements(leasing(heads), due_webhooks, leasing(oldest), fetch)
 
@@ -279,7 +282,7 @@ async def claim(
 
 
 def _claimed(rows: Iterable[Any]) -> list[Claimed]:
-    """Claimed deliveries from rows holding ``_FETCHED`` columns."""
+    """Claimed deliveries from rows of ``_with_webhook_and_event``."""
     found: list[Claimed] = []
     hooks: dict[UUID, WebhookRow] = {}
     for row in rows:
@@ -332,18 +335,7 @@ def _claim_named_statement() -> Any:
         )
         .cte("leased")
     )
-    return (
-        select(
-            leased.c.id.label("delivery_id"),
-            leased.c.attempts,
-            webhooks.c.id.label("webhook_id"),
-            *SENDING_COLUMNS,
-            *_EVENT_COLUMNS,
-        )
-        .join(webhooks, webhooks.c.id == leased.c.webhook_id)
-        .join(events, events.c.id == leased.c.event_id)
-        .order_by(leased.c.id)
-    )
+    return _with_webhook_and_event(leased)
 
 
 @functools.cache
@@ -358,7 +350,7 @@ async def claim_named(
     conn: Any, ids: list[UUID], *, owner: str, now: datetime, lease_s: float
 ) -> list[Claimed]:
     """Lease the given deliveries, those still due and free, on an asyncpg
-    connection (PostgreSQL; see Database.unflushed). A commit names the
+    connection (PostgreSQL; see Database.connect_async_commits). A commit names the
     deliveries it made due in its NOTIFY; leasing exactly those is one
     statement, where a claim searches webhook by webhook. Ordered webhooks and
     anything not named are left to ``claim``."""

@@ -11,7 +11,6 @@ import os
 import socket
 import time
 import uuid
-from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -87,9 +86,8 @@ class Worker:
         self.named: dict[UUID, UUID] = {}
         # Max events per request of each webhook held here.
         self.batch_sizes: dict[UUID, int] = {}
-        # The connection that leases named deliveries, while open.
-        self._leasing: AbstractAsyncContextManager[Any] | None = None
-        self._leasing_conn: Any = None
+        # The asyncpg connection that leases named deliveries, while open.
+        self._leasing: Any = None
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -204,16 +202,15 @@ class Worker:
 
     async def _claim_named(self, named: dict[UUID, UUID], limit: int) -> list[store.Claimed]:
         """Lease named deliveries: one statement, on a connection kept for
-        it, whose commits do not wait for the disk (see Database.unflushed)."""
+        it, whose commits do not wait for the disk (Database.connect_async_commits)."""
         ids = self._admit_named(named, limit)
         if not ids:
             return []
-        if self._leasing_conn is None:
-            self._leasing = self.services.db.unflushed()
-            self._leasing_conn = await self._leasing.__aenter__()
+        if self._leasing is None:
+            self._leasing = await self.services.db.connect_async_commits()
         try:
             return await store.claim_named(
-                self._leasing_conn,
+                self._leasing,
                 ids,
                 owner=self.owner,
                 now=self.services.clock.now(),
@@ -224,10 +221,10 @@ class Worker:
             raise
 
     async def _close_leasing(self) -> None:
-        leasing, self._leasing, self._leasing_conn = self._leasing, None, None
+        leasing, self._leasing = self._leasing, None
         if leasing is not None:
             with contextlib.suppress(Exception):
-                await leasing.__aexit__(None, None, None)
+                await leasing.close(timeout=5)
 
     def _admit_named(self, named: dict[UUID, UUID], limit: int) -> list[UUID]:
         """Which named deliveries to lease: up to ``limit``, and only as many

@@ -4,7 +4,6 @@ read and write transactions so SQLite writers queue instead of failing."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -165,12 +164,11 @@ class Database:
         finally:
             self._checkpoint_task = None
 
-    @asynccontextmanager
-    async def unflushed(self) -> AsyncIterator[Any]:
-        """An asyncpg connection of its own (PostgreSQL) for the length of the
-        block, on which each statement is a transaction by itself,
-        acknowledged without waiting for the disk: one round trip a
-        statement, no flush, and none of SQLAlchemy's work per statement.
+    async def connect_async_commits(self) -> Any:
+        """An asyncpg connection of its own (PostgreSQL; the caller closes it)
+        on which each statement is a transaction by itself, acknowledged
+        without waiting for the disk: one round trip a statement, no flush,
+        and none of SQLAlchemy's work per statement.
 
         Only for writes whose loss in a crash of the database costs a repeat,
         never data: the worker's leases. A lost lease leaves its delivery
@@ -181,14 +179,9 @@ class Database:
             raise RuntimeError("SQLite has no asynchronous commits")
         import asyncpg
 
-        conn = await asyncpg.connect(
+        return await asyncpg.connect(
             asyncpg_dsn(self.url), server_settings={"synchronous_commit": "off"}
         )
-        try:
-            yield conn
-        finally:
-            with contextlib.suppress(Exception):
-                await conn.close(timeout=5)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
