@@ -87,6 +87,9 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
             figures["ceiling_eps"] = summarize(
                 [await ctx.ceiling(sizes.events) for _ in range(sizes.runs)]
             )
+            figures["relay_eps"] = summarize(
+                [await ctx.relay(sizes.events) for _ in range(sizes.runs)]
+            )
             figures["celery_eps"] = summarize(
                 [await ctx.celery_throughput(sizes.events) for _ in range(sizes.runs)]
             )

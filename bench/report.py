@@ -10,6 +10,7 @@ ANALYSIS = Path(__file__).resolve().parent / "ANALYSIS.md"
 
 LABELS = {
     "ceiling_eps": "Ceiling: bare aiohttp sender (events/s)",
+    "relay_eps": "Relay: answer each command, post its event on (events/s)",
     "celery_eps": "Celery peer (events/s)",
     "fanout_celery_s": "Fan-out, Celery peer (s until all arrived)",
     "memory_peak_rss_mb": "Worker peak RSS while the backlog drains (MB)",
@@ -71,6 +72,24 @@ def _parts(result: dict[str, Any]) -> str:
     return f" The figures come from {len(parts)} runs, each at the sizes below: {listed}."
 
 
+def _relay_note(figures: dict[str, Any]) -> list[str]:
+    """How far the relay (no database, no authentication, no signature) gets
+    towards the ceiling: the most any stack that answers a command and then
+    delivers its event can show on a bar measured against the ceiling."""
+    relay, ceiling = figures.get("relay_eps"), figures.get("ceiling_eps")
+    if not (isinstance(relay, dict) and isinstance(ceiling, dict) and ceiling["median"]):
+        return []
+    share = relay["median"] / ceiling["median"]
+    return [
+        "",
+        f"The relay (`bench/relay.py`) answers each command and posts its event on, with"
+        f" nothing else: no database, no authentication, no signature. It reaches"
+        f" {relay['median']:,.0f} events/s, {share:.0%} of the ceiling: a bound on what any"
+        " stack that answers a command and then delivers its event can show on the bars"
+        " measured against the ceiling, on this machine.",
+    ]
+
+
 def write(result: dict[str, Any], docs: Path) -> None:
     docs.mkdir(parents=True, exist_ok=True)
     chart(result, docs / "performance.png")
@@ -84,7 +103,8 @@ def write(result: dict[str, Any], docs: Path) -> None:
         " PostgreSQL in two set-ups (`hookline serve --no-worker` plus `hookline worker`"
         " processes, named `postgresql`; and `hookline serve` with its own worker, as it runs"
         " by default, named `postgresql_serve`), a bare aiohttp"
-        " sender (the ceiling) and a Celery worker with Redis (the peer, default prefork pool"
+        " sender (the ceiling), a relay that answers each command and posts its event on"
+        " (`bench/relay.py`), and a Celery worker with Redis (the peer, default prefork pool"
         " and concurrency, as Celery's documentation advises). Each figure is the median of"
         f" {result['sizes']['runs']} runs; the spread is min - max. Raw figures:"
         f" `bench/results/{result['date'][:10]}.json`." + _parts(result),
@@ -103,6 +123,7 @@ def write(result: dict[str, Any], docs: Path) -> None:
             f"| {bar['name']} | {bar['value']:.3g} | {bar['target']} |"
             f" {'yes' if bar['met'] else '**no**'} |"
         )
+    lines += _relay_note(result["figures"])
     lines += ["", "## Figures", "", "| measurement | median | spread |", "|---|---|---|"]
     for key, value in result["figures"].items():
         median, spread = _fmt(value)

@@ -194,6 +194,37 @@ class Context:
         seconds = await send_all(f"{self.receiver_base}/hook", bodies, self.concurrency)
         return events / seconds
 
+    async def relay(self, events: int) -> float:
+        """The same commands through ``bench.relay``: what a stack that only
+        answers each command and posts its event on reaches here."""
+        port = free_port()
+        proc = Proc(
+            f"relay-{port}",
+            [
+                sys.executable,
+                "-m",
+                "bench.relay",
+                "--port",
+                str(port),
+                "--target",
+                f"{self.receiver_base}/hook",
+                "--concurrency",
+                str(self.concurrency),
+            ],
+            self.work,
+            base_env(),
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/healthz", proc)
+            await receiver_reset(self.http, self.receiver_base)
+            started = time.time()
+            await Hookline(base, self.http).raise_events("relay", events, concurrency=32)
+            stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
+            return events / (stats["last_sequenced"] - started)
+        finally:
+            proc.stop()
+
     async def hookline_throughput(self, db: str, events: int, batch: int) -> float:
         async with self.hookline(db) as instance:
             client, team = await self._client(instance)

@@ -36,6 +36,7 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
     figures = result["figures"]
     for key in (
         "ceiling_eps",
+        "relay_eps",
         "celery_eps",
         "hookline_sqlite_batch1_eps",
         "hookline_postgresql_batch10_eps",
