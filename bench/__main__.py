@@ -90,6 +90,9 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
             figures["relay_eps"] = summarize(
                 [await ctx.relay(sizes.events) for _ in range(sizes.runs)]
             )
+            figures["sqlite_record_floor_us"] = summarize(
+                [ctx.record_floor(sizes.events) for _ in range(sizes.runs)]
+            )
             figures["celery_eps"] = summarize(
                 [await ctx.celery_throughput(sizes.events) for _ in range(sizes.runs)]
             )

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from bench import floor
 from bench.ceiling import send_all
 from bench.hookline_side import (
     Hookline,
@@ -224,6 +225,11 @@ class Context:
             return events / (stats["last_sequenced"] - started)
         finally:
             proc.stop()
+
+    def record_floor(self, events: int) -> float:
+        """Microseconds raw sqlite3 takes to write one event's rows (see ``bench.floor``)."""
+        path = floor.migrated_database(self.work / f"floor-{time.monotonic_ns()}")
+        return floor.record_microseconds(path, events)
 
     async def hookline_throughput(self, db: str, events: int, batch: int) -> float:
         async with self.hookline(db) as instance:

@@ -37,6 +37,7 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
     for key in (
         "ceiling_eps",
         "relay_eps",
+        "sqlite_record_floor_us",
         "celery_eps",
         "hookline_sqlite_batch1_eps",
         "hookline_postgresql_batch10_eps",
