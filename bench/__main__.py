@@ -191,7 +191,7 @@ def bars(figures: dict[str, Any]) -> list[dict[str, Any]]:
     for key, db in DATABASES.items():
         one = med(f"hookline_{key}_batch1_eps")
         if one is not None and ceiling:
-            bar(f"throughput {db}, 1 event/request vs ceiling", one / ceiling, 0.40)
+            bar(f"throughput {db}, 1 event/request vs ceiling", one / ceiling, report.CEILING_SHARE)
         if one is not None and celery:
             bar(f"throughput {db}, 1 event/request vs Celery", one / celery, 3.0)
         beside = med(f"hookline_{key}_beside_dead_ratio")

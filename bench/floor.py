@@ -1,7 +1,7 @@
 """The database's share of an event, with no framework: the microseconds raw
 ``sqlite3`` takes to write what a ``create-project`` command records (the
 project, its event, one delivery) in one transaction, on Hookline's own schema
-and settings (WAL, ``synchronous=NORMAL``).
+(a database ``hookline migrate`` made) and settings (WAL, ``synchronous=NORMAL``).
 
 Beside the relay's time per event, it tells how much of the ceiling a stack
 that records each event durably before answering can reach on this machine,
@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-
-from bench.procs import base_env
 
 _PROJECT = (
     "INSERT INTO projects (id, team_id, name, is_pinned, created_at, modified_at)"
@@ -32,20 +28,6 @@ _DELIVERY = (
     "INSERT INTO deliveries (id, webhook_id, event_id, status, attempts, next_attempt_at,"
     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def migrated_database(directory: Path) -> Path:
-    """A new SQLite database with Hookline's schema, made by ``hookline migrate``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    env = base_env(HOOKLINE_DATA_DIR=str(directory), HOOKLINE_LOG_LEVEL="WARNING")
-    subprocess.run(
-        [sys.executable, "-m", "hookline", "migrate"],
-        env=env,
-        cwd=directory,
-        check=True,
-        capture_output=True,
-    )
-    return directory / "hookline.db"
 
 
 def record_microseconds(path: Path, events: int) -> float:

@@ -37,6 +37,11 @@ HOOKLINE = [sys.executable, "-m", "hookline"]
 WARM_UP_SEQ = 10_000_000
 
 
+def migrate(env: dict[str, str], cwd: Path) -> None:
+    """``hookline migrate`` with these settings."""
+    subprocess.run([*HOOKLINE, "migrate"], env=env, check=True, cwd=cwd, capture_output=True)
+
+
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0))
 
@@ -153,9 +158,7 @@ class Context:
             database = f"bench_{port}"
             await self._pg(f"CREATE DATABASE {database}")
             env["HOOKLINE_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
-            subprocess.run(
-                [*HOOKLINE, "migrate"], env=env, check=True, cwd=data, capture_output=True
-            )
+            migrate(env, data)
         argv = [*HOOKLINE, "serve", "--port", str(port)]
         if not own_worker:
             argv.append("--no-worker")
@@ -180,6 +183,14 @@ class Context:
         client = Hookline(instance.base, self.http)
         team_id = await client.setup()
         return client, team_id
+
+    async def _sequenced_rate(self, client: Hookline, team_id: str, events: int) -> float:
+        """Raise ``events`` commands; events/s from the first command to the
+        receiver's receipt of the last event."""
+        started = time.time()
+        await client.raise_events(team_id, events, concurrency=32)
+        stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
+        return events / (stats["last_sequenced"] - started)
 
     async def _quiet(self, expected_events: int) -> None:
         """Wait for set-up traffic (pings) to arrive, then zero the receiver."""
@@ -219,27 +230,23 @@ class Context:
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/healthz", proc)
             await receiver_reset(self.http, self.receiver_base)
-            started = time.time()
-            await Hookline(base, self.http).raise_events("relay", events, concurrency=32)
-            stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
-            return events / (stats["last_sequenced"] - started)
+            return await self._sequenced_rate(Hookline(base, self.http), "relay", events)
         finally:
             proc.stop()
 
     def record_floor(self, events: int) -> float:
         """Microseconds raw sqlite3 takes to write one event's rows (see ``bench.floor``)."""
-        path = floor.migrated_database(self.work / f"floor-{time.monotonic_ns()}")
-        return floor.record_microseconds(path, events)
+        data = self.work / f"floor-{time.monotonic_ns()}"
+        data.mkdir()
+        migrate(base_env(HOOKLINE_DATA_DIR=str(data), HOOKLINE_LOG_LEVEL="WARNING"), data)
+        return floor.record_microseconds(data / "hookline.db", events)
 
     async def hookline_throughput(self, db: str, events: int, batch: int) -> float:
         async with self.hookline(db) as instance:
             client, team = await self._client(instance)
             await client.add_webhook(team, f"{self.receiver_base}/hook", batch)
             await self._quiet(1)
-            started = time.time()
-            await client.raise_events(team, events, concurrency=32)
-            stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
-            return events / (stats["last_sequenced"] - started)
+            return await self._sequenced_rate(client, team, events)
 
     async def hookline_beside_a_dead_endpoint(self, db: str, events: int) -> float:
         """Throughput of a healthy webhook while a second webhook of the same
@@ -249,10 +256,7 @@ class Context:
             await client.add_webhook(team, f"{self.receiver_base}/hook", 1)
             await client.add_webhook(team, f"{self.receiver_base}/never", 1)
             await self._quiet(1)
-            started = time.time()
-            await client.raise_events(team, events, concurrency=32)
-            stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 600)
-            return events / (stats["last_sequenced"] - started)
+            return await self._sequenced_rate(client, team, events)
 
     # -- the Celery peer -----------------------------------------------------
 
