@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic.alias_generators import to_camel
 
-from hookline.rpc import codec
+from hookline import codec
 
 JSON = "application/json"
 TRANSIT = "application/transit+json"

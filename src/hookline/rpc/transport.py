@@ -19,7 +19,7 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
-from hookline.rpc import codec
+from hookline import codec
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry

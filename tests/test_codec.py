@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from transit.reader import Reader
 
 from hookline.errors import ValidationError
-from hookline.rpc import codec
+from hookline import codec
 
 
 @pytest.mark.parametrize("key", ["teamId", "team-id", "team_id", "TeamId"])
