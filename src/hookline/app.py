@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from hookline.delivery.queue import queue_depth
 from hookline.delivery.service import Worker
-from hookline.delivery.store import queue_depth
 from hookline.logs import AccessLogMiddleware
 from hookline.rpc import docs
 from hookline.rpc.commands import build_registry

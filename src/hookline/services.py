@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from hookline.auth.cache import IdentityCache
@@ -13,27 +12,10 @@ from hookline.auth.passwords import Passwords
 from hookline.auth.ratelimit import FailureLimiter
 from hookline.clock import Clock, SystemClock
 from hookline.delivery.metrics import Metrics
+from hookline.delivery.queue import Handoff
 from hookline.settings import Settings
 from hookline.storage import migrate
 from hookline.storage.database import Database
-
-if TYPE_CHECKING:
-    from hookline.delivery.store import Claimed
-
-
-class Handoff(Protocol):
-    """A delivery worker running in this process, which takes deliveries
-    straight from the transaction that records them (see events.outbox)."""
-
-    owner: str
-
-    def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
-        """Whether it has room now for one more delivery of this webhook."""
-        ...
-
-    def take(self, items: list[Claimed]) -> None:
-        """Send these deliveries, leased to it in a transaction just committed."""
-        ...
 
 
 @dataclass

@@ -13,10 +13,10 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from hookline.delivery import store
-from hookline.delivery import worker as worker_module
+from hookline.delivery import claimer as claimer_module
+from hookline.delivery import queue
+from hookline.delivery import room as room_module
 from hookline.delivery.worker import Worker
-from hookline.events import outbox
 from hookline.ids import new_id
 from hookline.services import Services
 from hookline.storage.tables import deliveries, events
@@ -28,16 +28,16 @@ from tests.reliability.harness import Receiver
 def watch_leases(
     monkeypatch: pytest.MonkeyPatch, name: str, seen: Callable[[list[UUID]], None]
 ) -> None:
-    """Call ``seen`` with the deliveries each call of the store's claiming
+    """Call ``seen`` with the deliveries each call of the queue's claiming
     function ``name`` leases, whoever makes it."""
-    original = getattr(store, name)
+    original = getattr(queue, name)
 
-    async def leasing(*args: Any, **kwargs: Any) -> list[store.Claimed]:
-        items: list[store.Claimed] = await original(*args, **kwargs)
+    async def leasing(*args: Any, **kwargs: Any) -> list[queue.Claimed]:
+        items: list[queue.Claimed] = await original(*args, **kwargs)
         seen([item.delivery_id for item in items])
         return items
 
-    monkeypatch.setattr(store, name, leasing)
+    monkeypatch.setattr(queue, name, leasing)
 
 
 @pytest.fixture
@@ -134,13 +134,13 @@ class FakeHandoff:
     def __init__(self, room: bool) -> None:
         self.room = room
         self.asked = 0
-        self.taken: list[store.Claimed] = []
+        self.taken: list[queue.Claimed] = []
 
     def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
         self.asked += 1
         return self.room
 
-    def take(self, items: list[store.Claimed]) -> None:
+    def take(self, items: list[queue.Claimed]) -> None:
         self.taken.extend(items)
 
 
@@ -235,7 +235,7 @@ async def test_deliveries_left_for_want_of_room_go_out_once_room_frees(
 ) -> None:
     """With room for one delivery of the webhook, the others stay in the
     database; writing the outcome that frees the room wakes a claim for them."""
-    monkeypatch.setattr(worker_module, "HOLD_PER_SLOT", 1)
+    monkeypatch.setattr(room_module, "HOLD_PER_SLOT", 1)
     fast.settings = dataclasses.replace(fast.settings, delivery_concurrency_per_webhook=1)
     owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
     worker = Worker(fast)
@@ -264,7 +264,7 @@ async def test_a_full_webhook_beside_a_healthy_one_wakes_no_claim(
     fast.settings = dataclasses.replace(
         fast.settings, delivery_concurrency_per_webhook=1, request_timeout_s=5.0
     )
-    room = worker_module.HOLD_PER_SLOT  # per webhook, at one request at a time
+    room = room_module.HOLD_PER_SLOT  # per webhook, at one request at a time
     owner, team, stuck = await team_hook(api_factory, f"{receiver.base}/hang")
     await owner.call("create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok"})
     worker = Worker(fast)
@@ -302,7 +302,7 @@ async def test_workers_elsewhere_lease_the_deliveries_a_commit_names(
     those by id, no search needed, and each goes out once."""
     if fast.db.is_sqlite:
         pytest.skip("notifications are PostgreSQL's; on SQLite one process serves")
-    monkeypatch.setattr(worker_module, "POLL_S", 60.0)  # no search but at start
+    monkeypatch.setattr(claimer_module, "POLL_S", 60.0)  # no search but at start
     leased_by_name: list[UUID] = []
     watch_leases(monkeypatch, "claim_named", leased_by_name.extend)
     owner, team, _hook = await team_hook(api_factory, f"{receiver.base}/ok")
@@ -330,9 +330,9 @@ async def test_workers_elsewhere_lease_the_deliveries_a_commit_names(
 
 def test_a_notification_names_deliveries_or_none() -> None:
     pairs = [(new_id(), new_id()) for _ in range(3)]
-    assert outbox.named_deliveries(outbox.name_deliveries(pairs)) == pairs
-    assert len(outbox.name_deliveries(pairs)) == 3 * 66 - 1
+    assert queue.named_deliveries(queue.name_deliveries(pairs)) == pairs
+    assert len(queue.name_deliveries(pairs)) == 3 * 66 - 1
     for unreadable in ("", "   ", "not-a-pair", "abc.def", "a.b.c"):
-        assert outbox.named_deliveries(unreadable) is None
-    most = [(new_id(), new_id()) for _ in range(outbox.NAMED_MAX)]
-    assert len(outbox.name_deliveries(most)) < 8000, "fits PostgreSQL's payload limit"
+        assert queue.named_deliveries(unreadable) is None
+    most = [(new_id(), new_id()) for _ in range(queue.NAMED_MAX)]
+    assert len(queue.name_deliveries(most)) < 8000, "fits PostgreSQL's payload limit"

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from hookline.clock import FrozenClock
 from hookline.events import outbox
-from hookline.events.catalogue import catalogue
+from hookline.rpc.catalogue import catalogue
+from hookline.rpc.commands import build_registry
 from hookline.services import Services
 from hookline.storage.tables import deliveries, events, projects
 from tests.helpers import Api, ApiFactory, team_with_members
@@ -89,10 +90,10 @@ async def test_every_labelled_command_records_its_documented_event(
 
     rows = await recorded(services)
     names = [row["name"] for row in rows]
-    labelled = set(catalogue())
+    labelled = set(catalogue(build_registry()))
     assert labelled - set(names) == set(), "every event type was raised"
     for row in rows:
-        event_type = catalogue()[row["name"]]
+        event_type = catalogue(build_registry())[row["name"]]
         event_type.model.model_validate(as_delivered(row))
         assert str(row["team_id"]) == tid
         assert not {"password", "token", "changes"} & set(row["props"]), row

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event
 
 from hookline.clock import SystemClock
-from hookline.delivery import store
+from hookline.delivery import queue
 from hookline.storage import migrate
 from hookline.storage.database import Database
 from hookline.storage.tables import metadata
@@ -46,7 +46,7 @@ async def test_claiming_reads_its_partial_indexes(tmp_path: Path) -> None:
     event.listen(db.engine.sync_engine, "before_cursor_execute", explain)
     try:
         async with db.write() as conn:
-            taken = await store.claim(
+            taken = await queue.claim(
                 conn,
                 owner="test",
                 now=now,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 
-from hookline.events.catalogue import catalogue
+from hookline.rpc.catalogue import catalogue
+from hookline.rpc.commands import build_registry
 from tests.web.client import WebFactory, text
 
 
@@ -13,7 +14,7 @@ async def test_every_event_with_description_schema_and_example(web: WebFactory) 
     page = await visitor.get("/events")
     assert page.status_code == 200
     words = text(page.text)
-    events = catalogue()
+    events = catalogue(build_registry())
     assert len(events) > 10
     for event in events.values():
         assert f'id="{event.name}"' in page.text

@@ -14,6 +14,8 @@ class Metrics:
         self.bucket_counts = [0] * len(BUCKETS)
         self.duration_sum = 0.0
         self.duration_count = 0
+        # Background tasks of the worker that raised, by task (see delivery.tasks).
+        self.task_failures: Counter[str] = Counter()
 
     def observe(self, outcome: str, seconds: float, requests: int = 1) -> None:
         self.attempts[outcome] += requests
@@ -51,5 +53,12 @@ class Metrics:
             "# HELP hookline_deliveries_in_flight Requests being sent now.",
             "# TYPE hookline_deliveries_in_flight gauge",
             f"hookline_deliveries_in_flight {self.in_flight}",
+            "# HELP hookline_worker_task_failures_total Background tasks of the worker that"
+            " raised (logged, and the worker kept running).",
+            "# TYPE hookline_worker_task_failures_total counter",
         ]
+        for task in sorted(self.task_failures):
+            lines.append(
+                f'hookline_worker_task_failures_total{{task="{task}"}} {self.task_failures[task]}'
+            )
         return "\n".join(lines) + "\n"

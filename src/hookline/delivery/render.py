@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,20 +9,10 @@ from uuid import UUID
 from pydantic.alias_generators import to_camel
 
 from hookline import codec
+from hookline.delivery.queue import EventRow
 
 JSON = "application/json"
 TRANSIT = "application/transit+json"
-
-
-@dataclass(frozen=True)
-class EventRow:
-    id: UUID
-    name: str
-    team_id: UUID
-    profile_id: UUID | None
-    props: dict[str, Any]
-    created_at: datetime
-    tracked_at: datetime
 
 
 def _iso(moment: datetime) -> str:

@@ -8,7 +8,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -100,7 +100,20 @@ async def _read_up_to(stream: aiohttp.StreamReader, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-class Sender:
+class Sender(Protocol):
+    """Sends one request; never raises for what the network or the receiver
+    does: every failure is an Outcome."""
+
+    async def send(
+        self, url: str, body: bytes, headers: dict[str, str], verify_ssl: bool
+    ) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
+class HttpSender:
+    """The sender over aiohttp, behind the SSRF guard, following no redirects."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.resolver = GuardedResolver(settings)

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.auth.identity import Identity
 from hookline.errors import AuthenticationError
+from hookline.events.outbox import EventDraft
+from hookline.rpc.registry import Registry
 from hookline.services import Services
+from hookline.storage.transaction import Transaction
 
 
 @dataclass
@@ -32,32 +35,30 @@ class CallInfo:
 
 
 @dataclass
-class EventDraft:
-    """An event a command raises once it succeeds (see hookline.events)."""
-
-    team_id: UUID
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Props replacing the params entirely (update-file sends no changes).
-    props: dict[str, Any] | None = None
-    # Events with the same key are merged while still unsent (update-file).
-    coalesce_key: str | None = None
-
-
-@dataclass
 class Context:
     services: Services
-    conn: AsyncConnection
+    tx: Transaction
     identity: Identity | None
     call: CallInfo
-    now: datetime
-    # Run once the command's transaction has committed (never on failure).
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # The commands being served (the events catalogue is derived from them).
+    registry: Registry
     events: list[EventDraft] = field(default_factory=list)
-    # Whether this transaction has sent NOTIFY for new deliveries (PostgreSQL).
-    notified: bool = False
     # A get-* command's transaction: it sees only committed data, so what it
     # reads may go into the identity cache.
     read_only: bool = False
+
+    @property
+    def conn(self) -> AsyncConnection:
+        return self.tx.conn
+
+    @property
+    def now(self) -> datetime:
+        return self.tx.now
+
+    @property
+    def after_commit(self) -> list[Callable[[], None]]:
+        """Run once the command's transaction has committed (never on failure)."""
+        return self.tx.after_commit
 
     def emit(
         self,

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 import hookline
+from hookline.rpc.catalogue import EventType, envelope, event_types, props_model
 from hookline.rpc.registry import CommandSpec, Registry
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -80,8 +81,6 @@ def _operation(spec: CommandSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         "x-webhook": spec.webhook,
     }
     if spec.webhook:
-        from hookline.events.catalogue import EventType, props_model
-
         from_catalogue = EventType(spec.name, spec.doc, _envelope(spec.name, props_model(spec)))
         op["x-webhook-event"] = {
             "schema": from_catalogue.schema,
@@ -93,8 +92,6 @@ def _operation(spec: CommandSpec, refs: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _envelope(name: str, props: Any) -> Any:
-    from hookline.events.catalogue import envelope
-
     return envelope(name, props)
 
 
@@ -160,8 +157,6 @@ _env = jinja2.Environment(
 
 
 def html(registry: Registry, public_url: str) -> str:
-    from hookline.events.catalogue import event_types
-
     document = openapi(registry, public_url)
     defs = document["components"]["schemas"]
     events = {event.name: event for event in event_types(registry)}

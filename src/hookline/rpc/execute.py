@@ -17,8 +17,9 @@ from hookline.auth.identity import (
 from hookline.errors import AuthenticationError, AuthorizationError, ValidationError
 from hookline.events import outbox
 from hookline.rpc.context import CallInfo, Context
-from hookline.rpc.registry import CommandSpec
+from hookline.rpc.registry import CommandSpec, Registry
 from hookline.services import Services
+from hookline.storage.transaction import Transaction
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:
@@ -66,6 +67,7 @@ def _admit(spec: CommandSpec, identity: Identity | None) -> None:
 
 async def execute(
     services: Services,
+    registry: Registry,
     spec: CommandSpec,
     raw_params: dict[str, Any],
     identity: Identity | None,
@@ -86,17 +88,12 @@ async def execute(
             identity = await identify_in(services, conn, credentials)
             _admit(spec, identity)
             params = validate_params(spec, raw_params)
-        ctx = Context(
-            services,
-            conn,
-            identity,
-            call or CallInfo(),
-            services.clock.now(),
-            read_only=spec.is_query,
-        )
+        tx = Transaction(conn, services.clock.now(), postgres=not services.db.is_sqlite)
+        ctx = Context(services, tx, identity, call or CallInfo(), registry, read_only=spec.is_query)
         result = await spec.handler(ctx, params)
         if spec.webhook and ctx.events:
-            await outbox.record_command_events(ctx, spec.name, params)
+            profile_id = identity.profile_id if identity is not None else None
+            await outbox.record_drafts(services, tx, spec.name, params, ctx.events, profile_id)
     for callback in ctx.after_commit:
         callback()
     if credentials is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hookline import codec
 from hookline.auth import tokens
 from hookline.auth.identity import Credentials
 from hookline.auth.sessions import COOKIE_NAME
@@ -19,7 +20,6 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
-from hookline import codec
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
@@ -127,7 +127,9 @@ async def rpc_endpoint(request: Request) -> Response:
         credentials = Credentials(
             request.headers.get("authorization"), call.session_key, call.client_ip
         )
-        result = await execute(services, spec, params, None, call, credentials=credentials)
+        result = await execute(
+            services, registry, spec, params, None, call, credentials=credentials
+        )
         if result is None:
             response = Response(status_code=204)
         else:

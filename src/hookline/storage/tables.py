@@ -179,8 +179,9 @@ webhooks = Table(
     Column("max_events_per_request", Integer, nullable=False),
     Column("ordered", Boolean, nullable=False),
     Column("secret_enc", Text, nullable=False),
-    Column("previous_secret_enc", Text, nullable=True),
-    Column("previous_secret_expires_at", UTCDateTime, nullable=True),
+    # Secrets replaced within the overlap, which still sign: a list of
+    # {"sealed", "expires_at"}, newest first (see delivery.queue.RetiredSecret).
+    Column("retired_secrets", JSONDocument, nullable=True),
     Column("error_code", String(120), nullable=True),
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_triggered_at", UTCDateTime, nullable=True),
@@ -226,7 +227,7 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "webhook_id", "id"),
-    # Each webhook's due ones in claim order (delivery.store.claim names the
+    # Each webhook's due ones in claim order (delivery.queue.claim names the
     # statuses as literals so both databases can use this partial index).
     Index(
         "ix_deliveries_due",

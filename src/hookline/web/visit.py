@@ -54,7 +54,9 @@ class Visit:
         spec = self.registry.get(command)
         if spec is None:
             raise LookupError(f"the UI names an unknown command {command!r}")
-        return await execute(self.services, spec, params or {}, self.identity, self.call)
+        return await execute(
+            self.services, self.registry, spec, params or {}, self.identity, self.call
+        )
 
     def path_id(self, name: str) -> UUID:
         """An id from the URL; anything that is not one is simply not found."""

@@ -60,8 +60,9 @@ async def test_defaults_secret_shown_once_and_sealed(api_factory: ApiFactory) ->
     async with api_factory.services.db.read() as conn:
         stored = (await conn.execute(select(webhooks))).one()
     assert unseal(settings.secret_key, stored.secret_enc) == rotated["secret"]
-    assert unseal(settings.secret_key, stored.previous_secret_enc) == created["secret"]
-    assert stored.previous_secret_expires_at is not None
+    [retired] = stored.retired_secrets
+    assert unseal(settings.secret_key, retired["sealed"]) == created["secret"]
+    assert retired["expires_at"] == rotated["previousSecretExpiresAt"].replace("Z", "+00:00")
 
 
 @pytest.mark.parametrize(

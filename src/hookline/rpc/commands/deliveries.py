@@ -8,11 +8,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select
 
 from hookline.auth.roles import Role
+from hookline.delivery import queue
+from hookline.delivery.queue import EventRow
+from hookline.delivery.render import json_document
 from hookline.errors import NotFound, ValidationError
-from hookline.events import outbox
 from hookline.rpc.commands.webhooks import load_webhook, send_ping
 from hookline.rpc.context import Context
 from hookline.rpc.models import Model
@@ -229,19 +231,7 @@ async def get_webhook_delivery(ctx: Context, params: DeliveryId) -> DeliveryDeta
         .order_by(delivery_attempts.c.attempt, delivery_attempts.c.id)
     )
     event = (await ctx.conn.execute(select(events).where(events.c.id == delivery.event_id))).one()
-    from hookline.delivery.render import EventRow, json_document
-
-    payload = json_document(
-        EventRow(
-            event.id,
-            event.name,
-            event.team_id,
-            event.profile_id,
-            event.props,
-            event.created_at,
-            event.tracked_at,
-        )
-    )
+    payload = json_document(EventRow.from_row(event))
     return DeliveryDetail(
         **delivery.model_dump(),
         attempts_detail=[Attempt.model_validate(a._mapping) for a in attempts],
@@ -255,18 +245,7 @@ async def resend_webhook_delivery(ctx: Context, params: DeliveryId) -> Delivery:
     `webhook-id` so receivers can tell it is the same message (editors and
     above). The new attempt appears in its history."""
     await _load(ctx, params.id, Role.EDITOR)
-    await ctx.conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id == params.id)
-        .values(
-            status="pending",
-            next_attempt_at=ctx.now,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=ctx.now,
-        )
-    )
-    await outbox.announce(ctx)
+    await queue.requeue_one(ctx.tx, params.id, ctx.services.wake_delivery)
     return await _load(ctx, params.id, Role.EDITOR)
 
 
@@ -275,22 +254,11 @@ async def recover_webhook_deliveries(ctx: Context, params: Recover) -> Count:
     """Queue again every failed delivery of a webhook created in a time window
     (`since`, up to `until` or now). Answers how many were queued."""
     await load_webhook(ctx, params.webhook_id, Role.EDITOR)
-    window = [deliveries.c.created_at >= params.since]
-    if params.until is not None:
-        if params.until <= params.since:
-            raise ValidationError("invalid-window", "until must come after since", field="until")
-        window.append(deliveries.c.created_at < params.until)
-    changed = await ctx.conn.execute(
-        update(deliveries)
-        .where(
-            and_(deliveries.c.webhook_id == params.webhook_id, deliveries.c.status == "failed"),
-            *window,
-        )
-        .values(status="pending", next_attempt_at=ctx.now, updated_at=ctx.now)
+    if params.until is not None and params.until <= params.since:
+        raise ValidationError("invalid-window", "until must come after since", field="until")
+    count, _status = await queue.requeue_failed(
+        ctx.tx, params.webhook_id, params.since, params.until, ctx.services.wake_delivery
     )
-    count = int(changed.rowcount or 0)
-    if count:
-        await outbox.announce(ctx)
     return Count(count=count)
 
 

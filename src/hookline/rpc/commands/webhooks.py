@@ -11,15 +11,16 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import delete, func, insert, select, update
 
 from hookline.auth.roles import Role, require_role
+from hookline.delivery import queue
 from hookline.errors import NotFound, RestrictionError, ValidationError
 from hookline.events import outbox
-from hookline.events.catalogue import PING, catalogue
 from hookline.ids import new_id
 from hookline.net.ssrf import BlockedRequest, resolve
+from hookline.rpc.catalogue import PING, catalogue
 from hookline.rpc.context import Context
 from hookline.rpc.models import Empty, Model, Name
 from hookline.rpc.registry import CommandGroup
-from hookline.storage.tables import deliveries, webhooks
+from hookline.storage.tables import webhooks
 from hookline.webhooks.secrets import new_secret, seal
 
 commands = CommandGroup()
@@ -27,6 +28,9 @@ commands = CommandGroup()
 MediaType = Literal["application/json", "application/transit+json"]
 Uri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
 ROTATION_OVERLAP = timedelta(hours=24)
+# Retired secrets that still sign: with the current one, at most three
+# signatures per request.
+MAX_RETIRED = 2
 
 
 class Webhook(Model):
@@ -99,7 +103,7 @@ class EventTypeInfo(Model):
     example: dict[str, Any]
 
 
-_COLUMNS = [c for c in webhooks.c if not c.name.startswith(("secret", "previous_secret"))]
+_COLUMNS = [c for c in webhooks.c if not c.name.startswith(("secret", "retired_secret"))]
 _COLUMNS = [c for c in _COLUMNS if c.name != "created_by"]
 
 
@@ -132,10 +136,10 @@ async def check_uri(ctx: Context, uri: str) -> str:
     return uri
 
 
-def check_events(names: list[str] | None) -> list[str] | None:
+def check_events(ctx: Context, names: list[str] | None) -> list[str] | None:
     if names is None:
         return None
-    known = [name for name in catalogue() if name != PING]
+    known = [name for name in catalogue(ctx.registry) if name != PING]
     unknown = sorted(set(names) - set(known))
     if unknown:
         raise ValidationError(
@@ -153,10 +157,12 @@ def _state(is_active: bool) -> Literal["active", "inactive"]:
 async def send_ping(ctx: Context, webhook: Webhook) -> UUID | None:
     """A signed test event to this webhook only."""
     return await outbox.record(
-        ctx,
+        ctx.services,
+        ctx.tx,
         PING,
         webhook.team_id,
         {"webhook_id": str(webhook.id), "team_id": str(webhook.team_id)},
+        profile_id=ctx.profile_id,
         only_webhook=webhook.id,
     )
 
@@ -186,7 +192,7 @@ async def create_webhook(ctx: Context, params: CreateWebhook) -> WebhookWithSecr
         mtype=params.mtype,
         is_active=params.is_active,
         state=_state(params.is_active),
-        events=check_events(params.events),
+        events=check_events(ctx, params.events),
         verify_ssl=params.verify_ssl,
         max_events_per_request=params.max_events_per_request,
         ordered=params.ordered,
@@ -223,18 +229,14 @@ async def update_webhook(ctx: Context, params: UpdateWebhook) -> Webhook:
     if "uri" in values:
         values["uri"] = await check_uri(ctx, values["uri"])
     if "events" in values:
-        values["events"] = check_events(values["events"])
+        values["events"] = check_events(ctx, values["events"])
     is_active = values.get("is_active", webhook.is_active)
     values.update(state=_state(is_active), error_code=None, error_count=0, updated_at=ctx.now)
     await ctx.conn.execute(update(webhooks).where(webhooks.c.id == params.id).values(**values))
     if is_active:
-        resumed = await ctx.conn.execute(
-            update(deliveries)
-            .where(deliveries.c.webhook_id == params.id, deliveries.c.status == "paused")
-            .values(status="pending", next_attempt_at=ctx.now, updated_at=ctx.now)
-        )
-        if resumed.rowcount:
-            await outbox.announce(ctx)
+        await queue.resume(ctx.tx, params.id, ctx.services.wake_delivery)
+    elif webhook.is_active:
+        await queue.hold(ctx.tx, params.id)
     return await load_webhook(ctx, params.id)
 
 
@@ -266,19 +268,31 @@ async def get_webhook(ctx: Context, params: WebhookId) -> Webhook:
 @commands.command("rotate-webhook-secret", params=WebhookId, result=RotatedSecret)
 async def rotate_webhook_secret(ctx: Context, params: WebhookId) -> RotatedSecret:
     """Issue a new signing secret (owners, admins and editors). For 24 hours
-    requests carry two signatures, one per secret, so receivers can switch
+    the replaced secret keeps signing too: requests carry one signature per
+    secret (up to three after repeated rotations), so receivers can switch
     without missing a message. The new secret is in this answer only."""
     await load_webhook(ctx, params.id, Role.EDITOR)
-    current = await ctx.conn.scalar(select(webhooks.c.secret_enc).where(webhooks.c.id == params.id))
-    secret = new_secret()
+    row = (
+        await ctx.conn.execute(
+            select(webhooks.c.secret_enc, webhooks.c.retired_secrets).where(
+                webhooks.c.id == params.id
+            )
+        )
+    ).one()
     expires = ctx.now + ROTATION_OVERLAP
+    # Every secret retired within the overlap keeps signing, so rotating
+    # twice in a day never drops one a receiver may still hold.
+    still_valid = [r for r in queue.retired_secrets(row.retired_secrets) if r.expires_at > ctx.now]
+    retired = [queue.RetiredSecret(row.secret_enc, expires), *still_valid][:MAX_RETIRED]
+    secret = new_secret()
     await ctx.conn.execute(
         update(webhooks)
         .where(webhooks.c.id == params.id)
         .values(
             secret_enc=seal(ctx.services.settings.secret_key, secret),
-            previous_secret_enc=current,
-            previous_secret_expires_at=expires,
+            retired_secrets=[
+                {"sealed": r.sealed, "expires_at": r.expires_at.isoformat()} for r in retired
+            ],
             updated_at=ctx.now,
         )
     )
@@ -296,5 +310,5 @@ async def get_webhook_event_types(ctx: Context, params: Empty) -> list[EventType
             schema_=event.schema,
             example=event.example,
         )
-        for event in catalogue().values()
+        for event in catalogue(ctx.registry).values()
     ]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hookline.auth.roles import Role
 from hookline.errors import HooklineError, NotFound
-from hookline.events.catalogue import PING
+from hookline.rpc.catalogue import PING
 from hookline.web import webhook_form
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.history_query import STATUSES, HistoryQuery

@@ -96,10 +96,9 @@ def event_types(registry: Registry) -> list[EventType]:
 
 
 @functools.cache
-def catalogue() -> dict[str, EventType]:
-    from hookline.rpc.commands import build_registry
-
-    return {event.name: event for event in event_types(build_registry())}
+def catalogue(registry: Registry) -> dict[str, EventType]:
+    """Every event a webhook can receive from these commands, by name."""
+    return {event.name: event for event in event_types(registry)}
 
 
 # --- examples -----------------------------------------------------------------

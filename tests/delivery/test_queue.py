@@ -7,7 +7,7 @@ from pathlib import Path
 from uuid import UUID
 
 from hookline.clock import SystemClock
-from hookline.delivery import store
+from hookline.delivery import queue
 from hookline.storage import migrate
 from hookline.storage.database import Database
 from tests.seeding import seed_due_deliveries
@@ -25,7 +25,7 @@ async def claim(url: str, limit: int, room: dict[UUID, int]) -> list[UUID]:
     db = Database(url)
     try:
         async with db.write() as conn:
-            taken = await store.claim(
+            taken = await queue.claim(
                 conn,
                 owner="test",
                 now=SystemClock().now(),

@@ -1,27 +1,30 @@
-"""What the worker reads and writes: claiming due deliveries with a lease,
-renewing and releasing leases, and recording outcomes in batches."""
+"""The delivery queue, and the only code that inserts or changes delivery
+rows: enqueue (with the hand-off to this process's worker), claim and lease,
+renew and release, record outcomes, pause and resume, requeue (re-send,
+recover), announce, and clean up. Everything else reads."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import json
-import random
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
     Integer,
     Uuid,
+    and_,
     any_,
     bindparam,
     delete,
     exists,
-    false,
     func,
     insert,
     literal_column,
@@ -32,15 +35,65 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.delivery.render import EventRow
+from hookline.delivery.retry import Verdict, classify, retry_delay
 from hookline.ids import new_id
-from hookline.settings import Settings
 from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
+from hookline.storage.transaction import Transaction
 from hookline.storage.types import UTCDateTime
 
-DUE = ("pending", "retrying")
-UNFINISHED = ("pending", "retrying", "paused")
-RETRY_AFTER_MAX_S = 24 * 3600.0
+log = logging.getLogger("hookline.queue")
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    # Held while its webhook is not active; sent once it is again.
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    # Gave up: the schedule ran out, or the receiver refused it for good.
+    FAILED = "failed"
+
+
+DUE = (Status.PENDING, Status.RETRYING)
+UNFINISHED = (Status.PENDING, Status.RETRYING, Status.PAUSED)
+FINISHED = (Status.SUCCEEDED, Status.FAILED)
+DISABLED_BY_ERRORS = "disabled-by-errors"
+
+NOTIFY_CHANNEL = "hookline_deliveries"
+# Most deliveries one notification names (PostgreSQL takes up to 8,000 bytes
+# of payload, 66 a delivery); a commit that makes more due names none.
+NAMED_MAX = 100
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: UUID
+    name: str
+    team_id: UUID
+    profile_id: UUID | None
+    props: dict[str, Any]
+    created_at: datetime
+    tracked_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any, event_id: UUID | None = None) -> EventRow:
+        """From a row of the events table (its id as ``event_id`` when the
+        row names it otherwise)."""
+        return cls(
+            event_id or row.id,
+            row.name,
+            row.team_id,
+            row.profile_id,
+            row.props,
+            row.created_at,
+            row.tracked_at,
+        )
+
+
+@dataclass(frozen=True)
+class RetiredSecret:
+    sealed: str
+    expires_at: datetime
 
 
 @dataclass
@@ -52,8 +105,8 @@ class WebhookRow:
     max_events_per_request: int
     ordered: bool
     secret_enc: str
-    previous_secret_enc: str | None
-    previous_secret_expires_at: datetime | None
+    # Secrets replaced less than the overlap ago, newest first.
+    retired: tuple[RetiredSecret, ...]
 
     @classmethod
     def from_row(cls, webhook_id: UUID, row: Any) -> WebhookRow:
@@ -66,9 +119,22 @@ class WebhookRow:
             row.max_events_per_request,
             row.ordered,
             row.secret_enc,
-            row.previous_secret_enc,
-            row.previous_secret_expires_at,
+            retired_secrets(row.retired_secrets),
         )
+
+
+def retired_secrets(stored: Any) -> tuple[RetiredSecret, ...]:
+    """The ``retired_secrets`` column: a list of {sealed, expires_at}."""
+    if not isinstance(stored, list):
+        return ()
+    found = []
+    for entry in stored:
+        try:
+            moment = datetime.fromisoformat(entry["expires_at"])
+            found.append(RetiredSecret(str(entry["sealed"]), moment))
+        except (KeyError, TypeError, ValueError):
+            log.warning("an unreadable retired secret entry is skipped")
+    return tuple(found)
 
 
 # What sending needs of a webhook besides its id (see WebhookRow.from_row).
@@ -79,33 +145,8 @@ SENDING_COLUMNS = (
     webhooks.c.max_events_per_request,
     webhooks.c.ordered,
     webhooks.c.secret_enc,
-    webhooks.c.previous_secret_enc,
-    webhooks.c.previous_secret_expires_at,
+    webhooks.c.retired_secrets,
 )
-
-
-def _with_webhook_and_event(source: Any) -> Any:
-    """What sending needs of each delivery in ``source`` (the deliveries
-    table, or a statement answering its id, attempts, webhook_id and
-    event_id): read by ``_claimed``."""
-    return (
-        select(
-            source.c.id.label("delivery_id"),
-            source.c.attempts,
-            webhooks.c.id.label("webhook_id"),
-            *SENDING_COLUMNS,
-            events.c.id.label("event_id"),
-            events.c.name,
-            events.c.team_id,
-            events.c.profile_id,
-            events.c.props,
-            events.c.created_at,
-            events.c.tracked_at,
-        )
-        .join(webhooks, webhooks.c.id == source.c.webhook_id)
-        .join(events, events.c.id == source.c.event_id)
-        .order_by(source.c.id)
-    )
 
 
 @dataclass
@@ -133,6 +174,276 @@ class Result:
     duration_ms: int
     error_code: str | None
     retry_after_s: float | None
+
+    @property
+    def verdict(self) -> Verdict:
+        return classify(self.ok, self.status, self.error_code)
+
+
+class Handoff(Protocol):
+    """A delivery worker running in this process, which takes deliveries
+    straight from the transaction that records them."""
+
+    owner: str
+
+    def reserve(self, webhook_id: UUID, max_events_per_request: int) -> bool:
+        """Whether it has room now for one more delivery of this webhook."""
+        ...
+
+    def take(self, items: list[Claimed]) -> None:
+        """Send these deliveries, leased to it in a transaction just committed."""
+        ...
+
+
+# -- enqueue ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A webhook an event goes to, and whether its delivery waits (its
+    webhook is disabled by errors until someone re-activates it)."""
+
+    webhook: WebhookRow
+    held: bool
+
+
+_INSERT_DELIVERIES = insert(deliveries)
+
+
+async def enqueue(
+    tx: Transaction,
+    event: EventRow,
+    targets: list[Target],
+    *,
+    due: datetime,
+    lease_s: float,
+    handoff: Handoff | None,
+    wake: Callable[[], None],
+) -> None:
+    """One delivery of ``event`` per target, due at ``due``. A delivery due
+    now to this process's worker, when it has room, is leased to it in this
+    transaction and handed over once it commits: no claim in between. The
+    rest are announced."""
+    if due != tx.now:
+        handoff = None
+    lease_until = tx.now + timedelta(seconds=lease_s)
+    rows: list[dict[str, Any]] = []
+    taken: list[Claimed] = []
+    # Deliveries this process's worker could claim right away. One it turned
+    # down for want of room it claims by itself once room frees up.
+    claimable_here = 0
+    # Deliveries a worker in another process may lease as soon as this
+    # commits: named in the notification, they are leased by id.
+    named: list[tuple[UUID, UUID]] = []
+    for target in targets:
+        hook = target.webhook
+        delivery_id = new_id()
+        lease_owner = None
+        if target.held:
+            pass
+        elif handoff is not None and not hook.ordered:
+            if handoff.reserve(hook.id, hook.max_events_per_request):
+                lease_owner = handoff.owner
+                taken.append(Claimed(delivery_id, 0, hook, event))
+        else:
+            claimable_here += 1
+        if not target.held and lease_owner is None:
+            named.append((hook.id, delivery_id))
+        rows.append(
+            {
+                "id": delivery_id,
+                "webhook_id": hook.id,
+                "event_id": event.id,
+                "status": Status.PAUSED if target.held else Status.PENDING,
+                "attempts": 0,
+                "next_attempt_at": due,
+                "lease_owner": lease_owner,
+                "lease_expires_at": lease_until if lease_owner else None,
+                "created_at": tx.now,
+                "updated_at": tx.now,
+            }
+        )
+    await tx.conn.execute(_INSERT_DELIVERIES, rows)
+    if taken and handoff is not None:
+        tx.after_commit.append(functools.partial(handoff.take, taken))
+    if not named:
+        return  # nothing left for a claim: no wake-up needed
+    searched = due != tx.now or any(t.webhook.ordered for t in targets)
+    await announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
+
+
+async def postpone_unsent(tx: Transaction, event_id: UUID, due: datetime) -> bool:
+    """Move an event's deliveries that no worker has touched to ``due``
+    (coalescing edits). False when a worker took one meanwhile."""
+    moved = await tx.conn.execute(
+        update(deliveries)
+        .where(deliveries.c.event_id == event_id, *untouched())
+        .values(next_attempt_at=due, updated_at=tx.now)
+    )
+    return bool(moved.rowcount)
+
+
+def untouched() -> list[Any]:
+    """Conditions of a delivery no worker has leased or tried yet."""
+    return [
+        deliveries.c.status == Status.PENDING,
+        deliveries.c.attempts == 0,
+        deliveries.c.lease_owner.is_(None),
+    ]
+
+
+# -- announcing ---------------------------------------------------------------
+
+
+def name_deliveries(due: list[tuple[UUID, UUID]]) -> str:
+    """A NOTIFY payload naming (webhook, delivery) pairs made due."""
+    return " ".join(f"{hook.hex}.{delivery.hex}" for hook, delivery in due)
+
+
+def named_deliveries(payload: str) -> list[tuple[UUID, UUID]] | None:
+    """The pairs a payload names; None when it names none (an empty payload,
+    or one this version cannot read): then anything may be due."""
+    try:
+        pairs = [part.split(".") for part in payload.split()]
+        return [(UUID(hook), UUID(delivery)) for hook, delivery in pairs] or None
+    except ValueError:
+        return None
+
+
+_NOTIFY_NAMING = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
+
+
+async def announce(
+    tx: Transaction,
+    wake: Callable[[], None],
+    *,
+    here: bool = True,
+    due: list[tuple[UUID, UUID]] | None = None,
+) -> None:
+    """Wake delivery once this transaction commits: through LISTEN/NOTIFY for
+    workers in other processes on PostgreSQL, and, unless ``here`` is false,
+    the worker in this process (``wake``). ``due`` names the (webhook,
+    delivery) pairs the caller made due, when that is all there is to claim
+    (none of an ordered webhook, none due later): workers then lease those
+    by id instead of searching for what is due."""
+    if here:
+        tx.on_commit(wake)
+    if not tx.postgres or tx.notified:
+        return
+    if due and len(due) <= NAMED_MAX:
+        await tx.conn.execute(_NOTIFY_NAMING, {"payload": name_deliveries(due)})
+    else:
+        tx.notified = True  # workers search: no need to tell them more
+        await tx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+# -- pausing, resuming, requeueing --------------------------------------------
+
+
+async def hold(tx: Transaction, webhook_id: UUID) -> None:
+    """A webhook was switched off: its due deliveries wait, paused."""
+    await tx.conn.execute(
+        update(deliveries)
+        .where(deliveries.c.webhook_id == webhook_id, deliveries.c.status.in_(DUE))
+        .values(status=Status.PAUSED, lease_owner=None, lease_expires_at=None, updated_at=tx.now)
+    )
+
+
+async def resume(tx: Transaction, webhook_id: UUID, wake: Callable[[], None]) -> int:
+    """A webhook is active again: what it held is due now, in event order."""
+    resumed = await tx.conn.execute(
+        update(deliveries)
+        .where(deliveries.c.webhook_id == webhook_id, deliveries.c.status == Status.PAUSED)
+        .values(status=Status.PENDING, next_attempt_at=tx.now, updated_at=tx.now)
+    )
+    count = int(resumed.rowcount or 0)
+    if count:
+        await announce(tx, wake)
+    return count
+
+
+async def _webhook_active(tx: Transaction, webhook_id: UUID) -> bool:
+    active = await tx.conn.scalar(select(webhooks.c.is_active).where(webhooks.c.id == webhook_id))
+    return bool(active)
+
+
+async def requeue_one(tx: Transaction, delivery_id: UUID, wake: Callable[[], None]) -> Status:
+    """Send a delivery again now, whatever its state; while its webhook is
+    not active it waits, paused. Answers its new status."""
+    webhook_id = await tx.conn.scalar(
+        select(deliveries.c.webhook_id).where(deliveries.c.id == delivery_id)
+    )
+    status = Status.PENDING
+    if webhook_id is None or not await _webhook_active(tx, webhook_id):
+        status = Status.PAUSED
+    await tx.conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id)
+        .values(
+            status=status,
+            next_attempt_at=tx.now,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=tx.now,
+        )
+    )
+    if status == Status.PENDING:
+        await announce(tx, wake)
+    return status
+
+
+async def requeue_failed(
+    tx: Transaction,
+    webhook_id: UUID,
+    since: datetime,
+    until: datetime | None,
+    wake: Callable[[], None],
+) -> tuple[int, Status]:
+    """Queue again a webhook's failed deliveries created in a window; paused
+    while the webhook is not active. Answers how many, and their status."""
+    status = Status.PENDING if await _webhook_active(tx, webhook_id) else Status.PAUSED
+    window = [deliveries.c.created_at >= since]
+    if until is not None:
+        window.append(deliveries.c.created_at < until)
+    changed = await tx.conn.execute(
+        update(deliveries)
+        .where(
+            and_(deliveries.c.webhook_id == webhook_id, deliveries.c.status == Status.FAILED),
+            *window,
+        )
+        .values(status=status, next_attempt_at=tx.now, updated_at=tx.now)
+    )
+    count = int(changed.rowcount or 0)
+    if count and status == Status.PENDING:
+        await announce(tx, wake)
+    return count, status
+
+
+# -- claiming -----------------------------------------------------------------
+
+
+def _with_webhook_and_event(source: Any) -> Any:
+    """What sending needs of each delivery in ``source`` (the deliveries
+    table, or a statement answering its id, attempts, webhook_id and
+    event_id): read by ``_claimed``."""
+    return (
+        select(
+            source.c.id.label("delivery_id"),
+            source.c.attempts,
+            webhooks.c.id.label("webhook_id"),
+            *SENDING_COLUMNS,
+            events.c.id.label("event_id"),
+            events.c.name,
+            events.c.team_id,
+            events.c.profile_id,
+            events.c.props,
+            events.c.created_at,
+            events.c.tracked_at,
+        )
+        .join(webhooks, webhooks.c.id == source.c.webhook_id)
+        .join(events, events.c.id == source.c.event_id)
+        .order_by(source.c.id)
+    )
 
 
 def _free_lease(now: Any) -> Any:
@@ -289,15 +600,7 @@ def _claimed(rows: Iterable[Any]) -> list[Claimed]:
         hook = hooks.get(row.webhook_id)
         if hook is None:
             hook = hooks[row.webhook_id] = WebhookRow.from_row(row.webhook_id, row)
-        event = EventRow(
-            row.event_id,
-            row.name,
-            row.team_id,
-            row.profile_id,
-            row.props,
-            row.created_at,
-            row.tracked_at,
-        )
+        event = EventRow.from_row(row, row.event_id)
         found.append(Claimed(row.delivery_id, row.attempts, hook, event))
     return found
 
@@ -384,17 +687,7 @@ async def release(conn: AsyncConnection, owner: str, ids: list[UUID]) -> None:
         )
 
 
-def retry_delay(settings: Settings, attempts: int, retry_after_s: float | None) -> float | None:
-    """Seconds until the next attempt after ``attempts`` failed ones; None when
-    the schedule is used up."""
-    schedule = settings.retry_schedule
-    if attempts > len(schedule):
-        return None
-    if retry_after_s is not None:
-        return min(max(retry_after_s, 1.0), RETRY_AFTER_MAX_S)
-    base = schedule[attempts - 1]
-    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
-
+# -- outcomes -----------------------------------------------------------------
 
 # Built once: outcomes are written many times a second (the statement objects
 # keep their cache keys, so each execution skips building and keying them).
@@ -416,26 +709,47 @@ _MARK_DELIVERIES = (
         updated_at=bindparam("b_now"),
     )
 )
+# A disabled webhook's counts stand as they were when it was disabled: the
+# outcomes of requests still in flight then neither add to nor clear them.
+_COUNTING = webhooks.c.state != DISABLED_BY_ERRORS
 _WEBHOOK_SUCCEEDED = (
     update(webhooks)
-    .where(webhooks.c.id == bindparam("b_id"))
+    .where(webhooks.c.id == bindparam("b_id"), _COUNTING)
     .values(error_count=0, error_code=None, last_triggered_at=bindparam("b_at"))
 )
 
 
+def _next_state(
+    result: Result, attempt: int, schedule: tuple[float, ...], now: datetime
+) -> tuple[Status, datetime]:
+    verdict = result.verdict
+    if verdict == Verdict.SENT:
+        return Status.SUCCEEDED, result.sent_at
+    if verdict == Verdict.GONE:
+        return Status.PAUSED, now
+    if verdict == Verdict.PERMANENT:
+        return Status.FAILED, result.sent_at
+    delay = retry_delay(schedule, attempt, result.retry_after_s)
+    if delay is None:
+        return Status.FAILED, result.sent_at
+    return Status.RETRYING, now + timedelta(seconds=delay)
+
+
 async def record(
-    conn: AsyncConnection, settings: Settings, results: list[Result], now: datetime
+    conn: AsyncConnection,
+    results: list[Result],
+    now: datetime,
+    *,
+    schedule: tuple[float, ...],
+    disable_after: int,
 ) -> list[UUID]:
-    """Write outcomes: attempts, delivery states, webhook error tracking.
-    Answers the webhooks this disabled."""
+    """Write outcomes: attempts, delivery states, webhook error tracking,
+    and disabling. Answers the webhooks this disabled."""
     ids = [item.delivery_id for r in results for item in r.items]
     present = {row.id for row in await conn.execute(_PRESENT, {"ids": ids})}
     attempt_rows: list[dict[str, Any]] = []
     delivery_rows: list[dict[str, Any]] = []
-    gone: set[UUID] = set()
     for result in results:
-        if result.status == 410:
-            gone.update(item.webhook.id for item in result.items)
         for item, doc in zip(result.items, result.bodies, strict=True):
             if item.delivery_id not in present:
                 continue  # its webhook was deleted meanwhile
@@ -457,16 +771,7 @@ async def record(
                     "batch_size": len(result.items),
                 }
             )
-            if result.ok:
-                status, due = "succeeded", result.sent_at
-            elif result.status == 410:
-                status, due = "paused", now
-            else:
-                delay = retry_delay(settings, attempt, result.retry_after_s)
-                if delay is None:
-                    status, due = "failed", result.sent_at
-                else:
-                    status, due = "retrying", now + timedelta(seconds=delay)
+            status, due = _next_state(result, attempt, schedule, now)
             delivery_rows.append(
                 {
                     "b_id": item.delivery_id,
@@ -491,15 +796,18 @@ async def record(
         await conn.execute(_MARK_DELIVERIES, delivery_rows)
     await asyncio.sleep(0)
     failing = await _track_webhooks(conn, results, now)
-    if not failing and not gone:
+    if not failing:
         return []  # no webhook's error count went up: none can reach the limit
     await asyncio.sleep(0)
-    return await _disable(conn, settings, failing | gone, gone, now)
+    gone = {r.items[0].webhook.id for r in results if r.verdict == Verdict.GONE}
+    disabled = await _disable(conn, failing, gone, disable_after, now)
+    await _hold_inactive(conn, failing, now)
+    return disabled
 
 
 async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: datetime) -> set[UUID]:
     """Consecutive failures per webhook; a success resets them. Answers the
-    webhooks whose count went up."""
+    webhooks with a failure among these results."""
     runs: dict[UUID, tuple[bool, int, str | None, datetime | None]] = {}
     for result in results:
         hook = result.items[0].webhook.id
@@ -523,51 +831,62 @@ async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: dat
         if triggered is not None:
             values["last_triggered_at"] = triggered
         if values:
-            await conn.execute(update(webhooks).where(webhooks.c.id == hook).values(**values))
+            await conn.execute(
+                update(webhooks).where(webhooks.c.id == hook, _COUNTING).values(**values)
+            )
     return {hook for hook, (_reset, failures, _code, _at) in runs.items() if failures}
 
 
 async def _disable(
     conn: AsyncConnection,
-    settings: Settings,
     touched: set[UUID],
     gone: set[UUID],
+    disable_after: int,
     now: datetime,
 ) -> list[UUID]:
-    """Turn off webhooks that failed too often (or answered 410 Gone) and hold
-    their remaining deliveries until someone re-activates them."""
+    """Turn off webhooks that failed ``disable_after`` times in a row (or
+    answered 410 Gone). One statement decides: of two workers writing
+    outcomes of the same webhook, the second finds it disabled already."""
+    reached = webhooks.c.error_count >= disable_after
     changed = await conn.execute(
         update(webhooks)
         .where(
             webhooks.c.is_active.is_(True),
             webhooks.c.id.in_(touched),
-            or_(
-                webhooks.c.error_count >= settings.disable_after_failures,
-                webhooks.c.id.in_(gone) if gone else false(),
-            ),
+            or_(reached, webhooks.c.id.in_(gone)) if gone else reached,
         )
-        .values(state="disabled-by-errors", is_active=False, updated_at=now)
+        .values(state=DISABLED_BY_ERRORS, is_active=False, updated_at=now)
         .returning(webhooks.c.id)
     )
-    disabled: list[UUID] = [row.id for row in changed]
-    if disabled:
-        await conn.execute(
-            update(deliveries)
-            .where(deliveries.c.webhook_id.in_(disabled), deliveries.c.status.in_(DUE))
-            .values(status="paused", lease_owner=None, lease_expires_at=None, updated_at=now)
-        )
-    return disabled
+    return [row.id for row in changed]
 
 
-async def clean_up(conn: AsyncConnection, settings: Settings, now: datetime) -> int:
+async def _hold_inactive(conn: AsyncConnection, touched: set[UUID], now: datetime) -> None:
+    """Every unfinished delivery of a webhook that is not active waits,
+    paused: those it had queued, and those whose retry was written just now
+    or by another worker in flight when it was disabled."""
+    inactive = select(webhooks.c.id).where(
+        webhooks.c.id.in_(touched), webhooks.c.is_active.is_(False)
+    )
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.webhook_id.in_(inactive), deliveries.c.status.in_(DUE))
+        .values(status=Status.PAUSED, lease_owner=None, lease_expires_at=None, updated_at=now)
+    )
+
+
+# -- housekeeping -------------------------------------------------------------
+
+
+async def clean_up(conn: AsyncConnection, retention_days: int, now: datetime) -> int:
     """Drop history older than the retention period; answers attempts removed."""
-    cutoff = now - timedelta(days=settings.retention_days)
+    cutoff = now - timedelta(days=retention_days)
     removed = await conn.execute(
         delete(delivery_attempts).where(delivery_attempts.c.sent_at < cutoff)
     )
     await conn.execute(
         delete(deliveries).where(
-            deliveries.c.status.in_(("succeeded", "failed")), deliveries.c.updated_at < cutoff
+            deliveries.c.status.in_(FINISHED), deliveries.c.updated_at < cutoff
         )
     )
     await conn.execute(

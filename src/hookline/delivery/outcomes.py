@@ -1,0 +1,69 @@
+"""The outcome writer: results of requests gathered in memory and written in
+one transaction every 50 ms (or sooner when many wait)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from uuid import UUID
+
+from hookline.delivery import queue
+from hookline.delivery.lanes import wait_for
+from hookline.delivery.queue import Result
+from hookline.services import Services
+
+log = logging.getLogger("hookline.worker")
+
+FLUSH_EVERY_S = 0.05
+FLUSH_SIZE = 200
+RETRY_WRITE_S = 0.5
+
+Written = Callable[[list[Result], list[UUID]], None]
+
+
+class OutcomeWriter:
+    def __init__(self, services: Services, written: Written) -> None:
+        self.services = services
+        # Called with what was written and the webhooks that disabled.
+        self.written = written
+        self.results: list[Result] = []
+        # Deliveries whose outcome is known but not written yet.
+        self.unwritten: set[UUID] = set()
+        self.ready = asyncio.Event()
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+        self.unwritten.update(item.delivery_id for item in result.items)
+        if len(self.results) >= FLUSH_SIZE:
+            self.ready.set()
+
+    async def run(self) -> None:
+        while True:
+            await wait_for(self.ready, FLUSH_EVERY_S)
+            self.ready.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.results:
+            return
+        results, self.results = self.results, []
+        settings = self.services.settings
+        try:
+            async with self.services.db.write(urgent=True) as conn:
+                disabled = await queue.record(
+                    conn,
+                    results,
+                    self.services.clock.now(),
+                    schedule=settings.retry_schedule,
+                    disable_after=settings.disable_after_failures,
+                )
+        except Exception:
+            log.warning("recording outcomes failed; retrying", exc_info=True)
+            self.results[:0] = results
+            await asyncio.sleep(RETRY_WRITE_S)
+            return
+        for result in results:
+            for item in result.items:
+                self.unwritten.discard(item.delivery_id)
+        self.written(results, disabled)

@@ -1,0 +1,26 @@
+"""A write transaction as the layers below the API see it: its connection,
+its moment, and what runs once it has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass
+class Transaction:
+    conn: AsyncConnection
+    now: datetime
+    postgres: bool
+    # Run once the transaction has committed (never on failure).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Whether it has sent NOTIFY for new deliveries (PostgreSQL).
+    notified: bool = False
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the commit, once however often it is asked."""
+        if callback not in self.after_commit:
+            self.after_commit.append(callback)
