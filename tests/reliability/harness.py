@@ -1,7 +1,7 @@
 """Real processes and real receivers for the reliability suite.
 
 ``Receiver`` is an aiohttp server on 127.0.0.1 inside the test's event loop; each
-path is a behaviour (answer 2xx, 500, hang, reset, drip, a huge body, 429, 410,
+path is a behaviour (answer 2xx, 400, 500, hang, reset, drip, a huge body, 429, 410,
 a redirect). ``Server`` runs ``hookline serve`` / ``hookline worker`` as child
 processes that the tests may SIGKILL and restart."""
 
@@ -145,6 +145,8 @@ class Receiver:
             return response
         if path.startswith("/429"):
             return web.Response(status=429, headers={"Retry-After": "1"})
+        if path.startswith("/400"):
+            return web.Response(status=400, text="no such thing")
         if path.startswith("/410"):
             return web.Response(status=410)
         if path.startswith("/redirect"):

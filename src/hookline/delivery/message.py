@@ -33,7 +33,7 @@ class Keyring:
         self.server_key = server_key
         self._opened: dict[str, str | None] = {}
 
-    def _open(self, sealed: str) -> str | None:
+    def _open(self, sealed: str, webhook: WebhookRow) -> str | None:
         if sealed not in self._opened:
             if len(self._opened) > 10_000:
                 self._opened.clear()
@@ -41,27 +41,26 @@ class Keyring:
                 self._opened[sealed] = unseal(self.server_key, sealed)
             except SecretUnavailable:
                 self._opened[sealed] = None
+                log.warning(
+                    "a signing secret cannot be decrypted with this server key",
+                    extra={"webhook": str(webhook.id)},
+                )
         return self._opened[sealed]
 
     def secrets_for(self, webhook: WebhookRow, now: datetime) -> list[str]:
         """The secrets that sign now: the current one, then those retired
         less than the overlap ago. Raises SecretUnavailable when the current
         one cannot be opened."""
-        current = self._open(webhook.secret_enc)
+        current = self._open(webhook.secret_enc, webhook)
         if current is None:
             raise SecretUnavailable("the webhook's secret cannot be decrypted with this server key")
         found = [current]
         for retired in webhook.retired:
             if retired.expires_at <= now:
                 continue
-            opened = self._open(retired.sealed)
-            if opened is None:
-                log.warning(
-                    "a retired signing secret cannot be decrypted; signing without it",
-                    extra={"webhook": str(webhook.id)},
-                )
-                continue
-            found.append(opened)
+            opened = self._open(retired.sealed, webhook)
+            if opened is not None:
+                found.append(opened)
         return found
 
 

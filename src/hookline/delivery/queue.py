@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -795,7 +796,7 @@ async def record(
     if delivery_rows:
         await conn.execute(_MARK_DELIVERIES, delivery_rows)
     await asyncio.sleep(0)
-    failing = await _track_webhooks(conn, results, now)
+    failing = await _track_webhooks(conn, results, disable_after)
     if not failing:
         return []  # no webhook's error count went up: none can reach the limit
     await asyncio.sleep(0)
@@ -805,9 +806,12 @@ async def record(
     return disabled
 
 
-async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: datetime) -> set[UUID]:
-    """Consecutive failures per webhook; a success resets them. Answers the
-    webhooks with a failure among these results."""
+async def _track_webhooks(
+    conn: AsyncConnection, results: list[Result], disable_after: int
+) -> set[UUID]:
+    """Consecutive failures per webhook, counted up to ``disable_after``; a
+    success resets them. Answers the webhooks with a failure among these
+    results."""
     runs: dict[UUID, tuple[bool, int, str | None, datetime | None]] = {}
     for result in results:
         hook = result.items[0].webhook.id
@@ -823,10 +827,12 @@ async def _track_webhooks(conn: AsyncConnection, results: list[Result], now: dat
             continue
         values: dict[str, Any] = {}
         if reset:
-            values["error_count"] = failures
+            values["error_count"] = min(failures, disable_after)
             values["error_code"] = code
         elif failures:
-            values["error_count"] = webhooks.c.error_count + failures
+            counted = webhooks.c.error_count + failures
+            # Several failures written at once stop at the limit too.
+            values["error_count"] = case((counted > disable_after, disable_after), else_=counted)
             values["error_code"] = code
         if triggered is not None:
             values["last_triggered_at"] = triggered
