@@ -22,13 +22,18 @@ from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
 from hookline.services import Services, freeze_startup_heap
 from hookline.settings import Settings
-from hookline.web import pages
+from hookline.web import pages, security
 from hookline.web.routes import routes as web_routes
 
 
 async def doc_page(request: Request) -> Response:
     services: Services = request.app.state.services
-    return HTMLResponse(docs.html(request.app.state.registry, services.settings.public_url))
+    page = HTMLResponse(docs.html(request.app.state.registry, services.settings.public_url))
+    return security.protect(page)
+
+
+async def doc_stylesheet(request: Request) -> Response:
+    return Response(docs.STYLESHEET, media_type="text/css")
 
 
 async def openapi_document(request: Request) -> Response:
@@ -104,6 +109,7 @@ def create_app(
                 methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             ),
             Route("/api/_doc", doc_page),
+            Route("/api/_doc.css", doc_stylesheet),
             Route("/api/openapi.json", openapi_document),
             Route("/healthz", health),
             Route("/metrics", metrics),
