@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,10 +42,25 @@ async def openapi_document(request: Request) -> Response:
     return JSONResponse(docs.openapi(request.app.state.registry, services.settings.public_url))
 
 
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
 async def metrics(request: Request) -> Response:
     """Prometheus metrics: queue depth from the database, the rest from the
-    worker running in this process (zero under ``serve --no-worker``)."""
+    worker running in this process (zero under ``serve --no-worker``). With
+    ``HOOKLINE_METRICS_TOKEN`` set, only for ``Authorization: Bearer <it>``."""
     services: Services = request.app.state.services
+    token = services.settings.metrics_token
+    if token and not _bearer_matches(request, token):
+        return PlainTextResponse(
+            "metrics need Authorization: Bearer <HOOKLINE_METRICS_TOKEN>",
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     async with services.db.read() as conn:
         depth = await queue_depth(conn)
     return PlainTextResponse(services.metrics.render(depth), media_type="text/plain; version=0.0.4")

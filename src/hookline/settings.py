@@ -56,6 +56,8 @@ class Settings:
     retention_days: int = 30
     database_wait_s: float = 60.0
     log_level: str = "INFO"
+    # Empty: /metrics answers anyone who reaches the port.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -197,4 +199,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "HOOKLINE_RETENTION_DAYS", 30, 1),
         database_wait_s=_float(env, "HOOKLINE_DATABASE_WAIT_S", 60.0),
         log_level=log_level,
+        metrics_token=env.get("HOOKLINE_METRICS_TOKEN", "").strip(),
     )
