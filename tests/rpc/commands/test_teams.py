@@ -303,3 +303,25 @@ async def test_two_owners_stepping_down_at_once_keep_an_owner(api_factory: ApiFa
         assert sorted(r.status_code for r in responses) == [204, 400], [r.text for r in responses]
         stayed = a if responses[1].status_code == 204 else b
         assert await _owners(stayed, team) == [stayed.id]
+
+
+async def test_an_invitation_withdrawn_while_accepted_is_one_or_the_other(
+    api_factory: ApiFactory,
+) -> None:
+    """Withdrawn and accepted at the same moment: either the guest joined and
+    the withdrawal finds nothing, or it was withdrawn and the guest is told so."""
+    owner = await api_factory.user("owner")
+    team = await owner.call("create-team", {"name": "T"})
+    for _ in range(3):
+        guest = await api_factory.user("guest")
+        invitation = await _invite(owner, team, guest.profile["email"])
+        accepted, withdrawn = await asyncio.gather(
+            guest.post("accept-team-invitation", {"token": invitation["token"]}),
+            owner.post("delete-team-invitation", {"id": invitation["id"]}),
+        )
+        outcome = (accepted.status_code, withdrawn.status_code)
+        assert outcome in ((200, 404), (404, 204)), (accepted.text, withdrawn.text)
+        joined = guest.id in {
+            m["id"] for m in await owner.call("get-team-members", {"teamId": team["id"]})
+        }
+        assert joined is (accepted.status_code == 200)

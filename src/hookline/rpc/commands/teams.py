@@ -125,11 +125,12 @@ async def load_team(ctx: Context, team_id: UUID) -> Team:
 async def lock_team(ctx: Context, team_id: UUID) -> None:
     """Take the team row's lock (PostgreSQL; SQLite has one writer anyway)
     until the transaction ends. Every change of who is in a team and with
-    which role takes it first, so the rules that count members (a team keeps
-    an owner, an invitation is used once and only while its creator may still
-    grant its role) are each decided on the data as the previous change left
-    it. ``FOR NO KEY UPDATE`` leaves inserts that only refer to the team
-    (projects, webhooks, events) free to go on."""
+    which role, and every use or withdrawal of an invitation, takes it first,
+    so the rules that count members (a team keeps an owner, an invitation is
+    used once and only while its creator may still grant its role) are each
+    decided on the data as the previous change left it. ``FOR NO KEY
+    UPDATE`` leaves inserts that only refer to the team (projects, webhooks,
+    events) free to go on."""
     await ctx.conn.execute(
         select(teams.c.id).where(teams.c.id == team_id).with_for_update(key_share=True)
     )
@@ -224,9 +225,9 @@ async def create_team_invitation(ctx: Context, params: CreateInvitation) -> Invi
     """Invite someone by e-mail with a role (owners and admins; no role above
     the inviter's own, so only owners invite owners). The answer holds the
     invitation token: pass it on, the invitee accepts it with
-    accept-team-invitation. It expires after 7 days, once used, once deleted
-    with delete-team-invitation, and as soon as its creator may no longer grant
-    its role (removed from the team, or demoted below it)."""
+    accept-team-invitation. It stops working after 7 days, once used, once
+    withdrawn with delete-team-invitation, and while its creator may no longer
+    grant its role (removed from the team, or demoted below it)."""
     role = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
     if not may_invite(role, params.role):
         raise AuthorizationError("insufficient-permissions", "only owners invite owners")
@@ -466,9 +467,14 @@ async def delete_team_invitation(ctx: Context, params: InvitationId) -> None:
     ).first()
     if invitation is None:
         raise NotFound()
+    await lock_team(ctx, invitation.team_id)
     caller = await require_role(ctx.conn, invitation.team_id, ctx.profile_id, Role.ADMIN)
     if not may_invite(caller, Role(invitation.role)):
         raise AuthorizationError(
             "insufficient-permissions", "only owners withdraw invitations to the owner role"
         )
-    await ctx.conn.execute(delete(team_invitations).where(team_invitations.c.id == params.id))
+    withdrawn = await ctx.conn.execute(
+        delete(team_invitations).where(team_invitations.c.id == params.id)
+    )
+    if withdrawn.rowcount == 0:  # accepted while this waited for the lock
+        raise NotFound()
