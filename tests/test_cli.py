@@ -238,3 +238,47 @@ def test_worker_started_before_the_database_waits_for_it(tmp_path: Path, postgre
         if relay is not None:
             relay.shutdown()
             relay.server_close()
+
+
+def run_hookline(tmp_path: Path, command: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*HOOKLINE, command],
+        cwd=tmp_path,
+        env=env_for(tmp_path, **env),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_lost_secret_key_file_is_not_silently_replaced(
+    tmp_path: Path, serve: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    """A database holding sessions sealed with one key, and its key file gone:
+    every command refuses to start (status 2, a clear message) instead of
+    writing a new key, until the key is back or given on purpose."""
+    proc, base = serve
+    account = {"email": "ada@example.com", "password": "correct horse"}
+    post(f"{base}/api/rpc/command/register-profile", {**account, "fullname": "Ada"})
+    post(f"{base}/api/rpc/command/login-with-password", account)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    key_file = tmp_path / "data" / "secret_key"
+    original = key_file.read_text()
+    key_file.unlink()
+    for command in ("migrate", "worker", "serve"):
+        refused = run_hookline(tmp_path, command)
+        assert refused.returncode == 2, refused.stderr
+        assert b"hookline: configuration error:" in refused.stderr
+        assert b"sealed with another secret key" in refused.stderr
+        assert b"HOOKLINE_SECRET_KEY" in refused.stderr
+        assert b"Traceback" not in refused.stderr
+        assert not key_file.exists(), "no new key is left behind to be taken for the old"
+    key_file.write_text(original)
+    assert run_hookline(tmp_path, "migrate").returncode == 0
+    # Given on purpose, a new key starts, and from then on it is the key.
+    new_key = "a-new-key-chosen-on-purpose-0123456789"
+    assert run_hookline(tmp_path, "migrate", HOOKLINE_SECRET_KEY=new_key).returncode == 0
+    refused = run_hookline(tmp_path, "migrate")
+    assert refused.returncode == 2, refused.stderr
+    assert f"the secret key in {key_file} is not the one".encode() in refused.stderr

@@ -54,3 +54,12 @@ def test_allowlist(tmp_path: Path) -> None:
 def test_bad_settings_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({"HOOKLINE_DATA_DIR": str(tmp_path), **env})
+
+
+def test_metrics_token_is_read_and_never_shown(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"HOOKLINE_DATA_DIR": str(tmp_path), "HOOKLINE_METRICS_TOKEN": " scrape-me-please "}
+    )
+    assert settings.metrics_token == "scrape-me-please"
+    assert "scrape-me-please" not in repr(settings)
+    assert load_settings({"HOOKLINE_DATA_DIR": str(tmp_path)}).metrics_token == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,13 +23,18 @@ from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
 from hookline.services import Services, freeze_startup_heap
 from hookline.settings import Settings
-from hookline.web import pages
+from hookline.web import pages, security
 from hookline.web.routes import routes as web_routes
 
 
 async def doc_page(request: Request) -> Response:
     services: Services = request.app.state.services
-    return HTMLResponse(docs.html(request.app.state.registry, services.settings.public_url))
+    page = HTMLResponse(docs.html(request.app.state.registry, services.settings.public_url))
+    return security.protect(page)
+
+
+async def doc_stylesheet(request: Request) -> Response:
+    return Response(docs.STYLESHEET, media_type="text/css")
 
 
 async def openapi_document(request: Request) -> Response:
@@ -36,10 +42,25 @@ async def openapi_document(request: Request) -> Response:
     return JSONResponse(docs.openapi(request.app.state.registry, services.settings.public_url))
 
 
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
 async def metrics(request: Request) -> Response:
     """Prometheus metrics: queue depth from the database, the rest from the
-    worker running in this process (zero under ``serve --no-worker``)."""
+    worker running in this process (zero under ``serve --no-worker``). With
+    ``HOOKLINE_METRICS_TOKEN`` set, only for ``Authorization: Bearer <it>``."""
     services: Services = request.app.state.services
+    token = services.settings.metrics_token
+    if token and not _bearer_matches(request, token):
+        return PlainTextResponse(
+            "metrics need Authorization: Bearer <HOOKLINE_METRICS_TOKEN>",
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     async with services.db.read() as conn:
         depth = await queue_depth(conn)
     return PlainTextResponse(services.metrics.render(depth), media_type="text/plain; version=0.0.4")
@@ -104,6 +125,7 @@ def create_app(
                 methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             ),
             Route("/api/_doc", doc_page),
+            Route("/api/_doc.css", doc_stylesheet),
             Route("/api/openapi.json", openapi_document),
             Route("/healthz", health),
             Route("/metrics", metrics),

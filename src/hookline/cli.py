@@ -14,8 +14,8 @@ from typing import Any
 import uvicorn
 
 from hookline import __version__, logs
-from hookline.settings import Settings, SettingsError, load_settings
-from hookline.storage import migrate
+from hookline.settings import KEY_FILE_NAME, Settings, SettingsError, load_settings
+from hookline.storage import key_check, migrate
 from hookline.storage.database import Database, DatabaseUnreachable, when_reachable
 
 log = logging.getLogger("hookline.cli")
@@ -30,16 +30,25 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> None:
-    """Bring the schema up to date, waiting for the database to be reachable."""
+    """Bring the schema up to date, waiting for the database to be reachable,
+    and make sure the secret key is the one its data was sealed with."""
 
     async def upgrade() -> None:
         db = Database(settings.database_url)
         try:
             await migrate.upgrade(db)
+            await key_check.verify_secret_key(db, settings)
         finally:
             await db.dispose()
 
-    await when_reachable(upgrade, what="migrate", wait_s=settings.database_wait_s)
+    try:
+        await when_reachable(upgrade, what="migrate", wait_s=settings.database_wait_s)
+    except key_check.SecretKeyMismatch as exc:
+        if settings.key_source == "generated":
+            # Leave no new key behind: the next start must not take it as the key.
+            (settings.data_dir / KEY_FILE_NAME).unlink(missing_ok=True)
+        print(f"hookline: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

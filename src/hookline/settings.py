@@ -8,10 +8,16 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 ADDRESS = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+KEY_FILE_NAME = "secret_key"
+# Where the secret key came from: HOOKLINE_SECRET_KEY, the key file, or a key
+# file written just now because there was none (see storage.key_check).
+KeySource = Literal["environment", "file", "generated"]
 
 
 class SettingsError(Exception):
@@ -34,6 +40,7 @@ class SsrfAllowlist:
 class Settings:
     database_url: str = "sqlite:///./hookline.db"
     secret_key: bytes = field(default=b"", repr=False)
+    key_source: KeySource = "environment"
     data_dir: Path = Path(".")
     public_url: str = "http://127.0.0.1:6060"
     ssrf_allowlist: SsrfAllowlist = SsrfAllowlist()
@@ -56,6 +63,8 @@ class Settings:
     retention_days: int = 30
     database_wait_s: float = 60.0
     log_level: str = "INFO"
+    # Empty: /metrics answers anyone who reaches the port.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,25 +141,25 @@ def normalize_database_url(url: str) -> str:
     )
 
 
-def _secret_key(env: Mapping[str, str], data_dir: Path) -> bytes:
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> tuple[bytes, KeySource]:
     raw = env.get("HOOKLINE_SECRET_KEY")
     if raw:
         if len(raw) < 32:
             raise SettingsError("HOOKLINE_SECRET_KEY must be at least 32 characters long")
-        return raw.encode()
-    path = data_dir / "secret_key"
+        return raw.encode(), "environment"
+    path = data_dir / KEY_FILE_NAME
     try:
         if path.exists():
             key = path.read_text().strip()
             if len(key) < 32:
                 raise SettingsError(f"{path} holds a secret key that is too short")
-            return key.encode()
+            return key.encode(), "file"
         data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(key + "\n")
-        return key.encode()
+        return key.encode(), "generated"
     except OSError as exc:
         raise SettingsError(f"cannot read or create the secret key file {path}: {exc}") from exc
 
@@ -168,9 +177,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("HOOKLINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     schedule_raw = env.get("HOOKLINE_RETRY_SCHEDULE")
+    secret_key, key_source = _secret_key(env, data_dir)
     return Settings(
         database_url=database_url,
-        secret_key=_secret_key(env, data_dir),
+        secret_key=secret_key,
+        key_source=key_source,
         data_dir=data_dir,
         public_url=public_url,
         ssrf_allowlist=parse_allowlist(env.get("HOOKLINE_SSRF_ALLOWLIST", "")),
@@ -197,4 +208,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "HOOKLINE_RETENTION_DAYS", 30, 1),
         database_wait_s=_float(env, "HOOKLINE_DATABASE_WAIT_S", 60.0),
         log_level=log_level,
+        metrics_token=env.get("HOOKLINE_METRICS_TOKEN", "").strip(),
     )

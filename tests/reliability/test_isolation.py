@@ -41,6 +41,7 @@ NOUNS = {
     "webhook-delivery": "delivery",
     "access-token": "token",
     "comment-thread": "thread",
+    "team-invitation": "invitation",
 }
 VERBS = (
     "get-",
@@ -126,6 +127,11 @@ async def build_world(factory: ApiFactory) -> World:
         items = listed.get("items", []) if isinstance(listed, dict) else listed or []
         if items:
             ids["delivery"] = items[0]["id"]
+    invited = await maybe(
+        "create-team-invitation", {"teamId": team["id"], "email": "guest@example.com"}
+    )
+    if invited:
+        ids["invitation"] = invited["id"]
     if token := await maybe("create-access-token", {"name": "T"}):
         ids["token"] = token["id"]
     outsider = await factory.user("outsider")

@@ -4,6 +4,7 @@ from markupsafe import escape
 from openapi_spec_validator import validate
 
 from hookline.rpc.commands import build_registry
+from hookline.web.security import PAGE_HEADERS
 from tests.helpers import Api
 
 
@@ -39,3 +40,17 @@ async def test_doc_shows_each_event_schema_and_example(api: Api) -> None:
     post = document["paths"]["/api/rpc/command/update-file"]["post"]
     assert post["x-webhook-event"]["example"]["name"] == "update-file"
     assert "changes" not in post["x-webhook-event"]["example"]["props"]
+
+
+async def test_doc_page_carries_the_ui_pages_security_headers(api: Api) -> None:
+    """No framing, no sniffing, no inline script or style: the same policy as
+    the UI, with the page's styles in a stylesheet of its own."""
+    response = await api.client.get("/api/_doc")
+    for name, value in PAGE_HEADERS.items():
+        assert response.headers[name] == value, name
+    assert "<style" not in response.text and "<script" not in response.text
+    assert 'href="/api/_doc.css"' in response.text
+    sheet = await api.client.get("/api/_doc.css")
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("text/css")
+    assert "font:" in sheet.text

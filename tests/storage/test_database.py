@@ -1,13 +1,15 @@
-"""Waiting at start for a database that cannot be reached yet."""
+"""Waiting at start for a database that cannot be reached yet; SQLite files."""
 
 from __future__ import annotations
 
 import logging
+import stat
+from pathlib import Path
 
 import pytest
 from sqlalchemy import exc
 
-from hookline.storage.database import DatabaseUnreachable, when_reachable
+from hookline.storage.database import Database, DatabaseUnreachable, when_reachable
 
 
 def outage() -> exc.OperationalError:
@@ -63,3 +65,20 @@ async def test_other_errors_pass_through_at_once() -> None:
     with pytest.raises(exc.IntegrityError):
         await when_reachable(step, what="test", wait_s=5, first_pause_s=0.01)
     assert calls == 1
+
+
+async def test_sqlite_files_are_created_for_their_owner_only(tmp_path: Path) -> None:
+    """The database, its write-ahead log and its shared memory hold password
+    hashes and sealed secrets: 0600 whatever the umask lets through."""
+    path = tmp_path / "hookline.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        async with db.write() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        created = [path, tmp_path / "hookline.db-wal", tmp_path / "hookline.db-shm"]
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in created} == {
+            p.name: 0o600 for p in created
+        }
+    finally:
+        await db.dispose()

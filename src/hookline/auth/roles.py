@@ -29,6 +29,13 @@ class Role(StrEnum):
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
+def may_invite(inviter: Role | None, role: Role) -> bool:
+    """Whether a member with role ``inviter`` (None: not a member) may invite
+    someone as ``role``: owners and admins invite, never above their own role.
+    An invitation is only as good as this stays true for its creator."""
+    return inviter is not None and inviter.at_least(Role.ADMIN) and inviter.at_least(role)
+
+
 # Built once: nearly every team command runs it.
 _MEMBER_ROLE = select(team_members.c.role).where(
     team_members.c.team_id == bindparam("team_id"),

@@ -148,8 +148,14 @@ def _query_parameters(params_schema: dict[str, Any], defs: dict[str, Any]) -> li
     ]
 
 
+TEMPLATES = Path(__file__).parent / "templates"
+
+# A stylesheet of its own rather than inline styles: the page carries the
+# same Content-Security-Policy as the UI, which allows no inline style.
+STYLESHEET = (TEMPLATES / "doc.css").read_text()
+
 _env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,

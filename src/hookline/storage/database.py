@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hookline.settings import normalize_database_url
@@ -91,6 +92,7 @@ class Database:
             return create_async_engine(
                 self.url, pool_size=pool_size * 2, max_overflow=0, pool_timeout=30
             )
+        _create_private(make_url(self.url).database)
         # Every connection ends its transaction explicitly (read() and write()),
         # so the pool's extra rollback on check-in would only cost a round trip
         # to the driver's thread.
@@ -193,6 +195,20 @@ class Database:
         if self._checkpoint_task is not None:
             await self._checkpoint_task
         await self.engine.dispose()
+
+
+def _create_private(path: str | None) -> None:
+    """Create the SQLite file readable by its owner only (0600) if it is not
+    there yet: it holds password hashes and sealed secrets. SQLite gives the
+    write-ahead log and shared-memory files the mode of the database file, so
+    they follow. An existing file keeps the mode it has; a file that cannot be
+    created here (no such directory) is left for SQLite to report."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -268,3 +268,12 @@ delivery_attempts = Table(
     Index(None, "delivery_id", "attempt"),
     Index(None, "sent_at"),
 )
+
+# Facts the instance keeps about itself, one row each (see storage.key_check).
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -146,3 +147,181 @@ async def test_members_leave_and_admins_cannot_remove_owners(api_factory: ApiFac
     await members["viewer"].call("leave-team", {"id": team["id"]})
     status, _ = await members["viewer"].error("get-team", {"id": team["id"]})
     assert status == 404
+
+
+async def _invite(api: Api, team: dict[str, Any], email: str, role: str = "editor") -> Any:
+    return await api.call(
+        "create-team-invitation", {"teamId": team["id"], "email": email, "role": role}
+    )
+
+
+async def test_invitations_are_listed_and_withdrawn(api_factory: ApiFactory) -> None:
+    team, members = await team_with_members(api_factory, ("admin", "editor"))
+    owner, admin = members["owner"], members["admin"]
+    guest = await api_factory.user("guest")
+    first = await _invite(owner, team, guest.profile["email"])
+    second = await _invite(admin, team, "later@example.com", "viewer")
+    for manager in (owner, admin):
+        listed = await manager.call("get-team-invitations", {"teamId": team["id"]})
+        assert [(i["id"], i["invitedBy"]) for i in listed] == [
+            (first["id"], owner.id),
+            (second["id"], admin.id),
+        ]
+        assert all("token" not in i for i in listed), "the token is shown once"
+    status, body = await members["editor"].error("get-team-invitations", {"teamId": team["id"]})
+    assert (status, body["code"]) == (403, "insufficient-permissions")
+    await admin.call("delete-team-invitation", {"id": first["id"]})
+    status, body = await guest.error("accept-team-invitation", {"token": first["token"]})
+    assert (status, body["code"]) == (404, "invitation-not-found")
+    listed = await owner.call("get-team-invitations", {"teamId": team["id"]})
+    assert [i["id"] for i in listed] == [second["id"]]
+    status, _ = await members["editor"].error("delete-team-invitation", {"id": second["id"]})
+    assert status == 403
+    other_owner = await api_factory.user("elsewhere")
+    await other_owner.call("create-team", {"name": "Elsewhere"})
+    for call in (
+        other_owner.error("delete-team-invitation", {"id": second["id"]}),
+        other_owner.error("get-team-invitations", {"teamId": team["id"]}),
+    ):
+        status, body = await call
+        assert (status, body["type"]) == (404, "not-found")
+    assert len(await owner.call("get-team-invitations", {"teamId": team["id"]})) == 1
+
+
+async def test_only_owners_withdraw_invitations_to_owner(api_factory: ApiFactory) -> None:
+    team, members = await team_with_members(api_factory, ("admin",))
+    invitation = await _invite(members["owner"], team, "boss@example.com", "owner")
+    status, _ = await members["admin"].error("delete-team-invitation", {"id": invitation["id"]})
+    assert status == 403
+    await members["owner"].call("delete-team-invitation", {"id": invitation["id"]})
+
+
+async def test_an_invitation_dies_with_its_creators_rights(api_factory: ApiFactory) -> None:
+    """A removed admin cannot come back through an invitation they wrote for
+    themselves, and a demoted one's invitations stop working."""
+    team, members = await team_with_members(api_factory, ("admin", "deputy"))
+    owner, admin, deputy = members["owner"], members["admin"], members["deputy"]
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": deputy.id, "role": "admin"}
+    )
+    guest = await api_factory.user("guest")
+    comeback = await _invite(admin, team, admin.profile["email"], "admin")
+    by_deputy = await _invite(deputy, team, guest.profile["email"], "admin")
+    by_deputy_low = await _invite(deputy, team, "low@example.com", "viewer")
+    await owner.call("delete-team-member", {"teamId": team["id"], "memberId": admin.id})
+    status, body = await admin.error("accept-team-invitation", {"token": comeback["token"]})
+    assert (status, body["code"]) == (404, "invitation-not-found")
+    assert await admin.call("get-teams") == []
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": deputy.id, "role": "editor"}
+    )
+    status, body = await guest.error("accept-team-invitation", {"token": by_deputy["token"]})
+    assert (status, body["code"]) == (404, "invitation-not-found")
+    assert await owner.call("get-team-invitations", {"teamId": team["id"]}) == []
+    # Promoted again, the deputy may grant those roles again.
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": deputy.id, "role": "admin"}
+    )
+    listed = await owner.call("get-team-invitations", {"teamId": team["id"]})
+    assert {i["id"] for i in listed} == {by_deputy["id"], by_deputy_low["id"]}
+
+
+async def test_a_demoted_owners_owner_invitations_are_void(api_factory: ApiFactory) -> None:
+    team, members = await team_with_members(api_factory, ("admin",))
+    owner, admin = members["owner"], members["admin"]
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": admin.id, "role": "owner"}
+    )
+    heir = await api_factory.user("heir")
+    helper = await api_factory.user("helper")
+    as_owner = await _invite(owner, team, heir.profile["email"], "owner")
+    as_admin = await _invite(owner, team, helper.profile["email"], "admin")
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": owner.id, "role": "admin"}
+    )
+    status, _ = await heir.error("accept-team-invitation", {"token": as_owner["token"]})
+    assert status == 404
+    joined = await helper.call("accept-team-invitation", {"token": as_admin["token"]})
+    assert joined["role"] == "admin"
+
+
+async def test_parallel_accepts_of_one_invitation_let_one_in(api_factory: ApiFactory) -> None:
+    """Ten clients of the invitee accept one invitation at the same moment, each
+    on a connection of its own: one joins, the others are told it was used."""
+    owner = await api_factory.user("owner")
+    team = await owner.call("create-team", {"name": "T"})
+    guest = await api_factory.user("guest")
+    invitation = await _invite(owner, team, guest.profile["email"])
+    clients = [guest] + [
+        await api_factory.anonymous(cookies=guest.client.cookies) for _ in range(9)
+    ]
+    responses = await asyncio.gather(
+        *(c.post("accept-team-invitation", {"token": invitation["token"]}) for c in clients)
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [404] * 9, [r.text for r in responses]
+    assert all(
+        r.json()["code"] == "invitation-not-found" for r in responses if r.status_code == 404
+    )
+    listed = await owner.call("get-team-members", {"teamId": team["id"]})
+    assert sorted(m["role"] for m in listed) == ["editor", "owner"]
+
+
+async def _two_owners(api_factory: ApiFactory) -> tuple[dict[str, Any], Api, Api]:
+    team, members = await team_with_members(api_factory, ("admin",))
+    owner, second = members["owner"], members["admin"]
+    await owner.call(
+        "update-team-member-role", {"teamId": team["id"], "memberId": second.id, "role": "owner"}
+    )
+    return team, owner, second
+
+
+async def _owners(api: Api, team: dict[str, Any]) -> list[str]:
+    members = await api.call("get-team-members", {"teamId": team["id"]})
+    return [m["id"] for m in members if m["role"] == "owner"]
+
+
+async def test_two_owners_stepping_down_at_once_keep_an_owner(api_factory: ApiFactory) -> None:
+    """Both owners demote themselves, or both leave, at the same moment (each
+    on a connection of its own): one of them is refused as the last owner.
+    Three rounds of each, since a race may go either way."""
+    for _ in range(3):
+        team, a, b = await _two_owners(api_factory)
+        step_down = [
+            api.post(
+                "update-team-member-role",
+                {"teamId": team["id"], "memberId": api.id, "role": "admin"},
+            )
+            for api in (a, b)
+        ]
+        responses = await asyncio.gather(*step_down)
+        assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
+        assert len(await _owners(a, team)) == 1
+        team, a, b = await _two_owners(api_factory)
+        leave = [api.post("leave-team", {"id": team["id"]}) for api in (a, b)]
+        responses = await asyncio.gather(*leave)
+        assert sorted(r.status_code for r in responses) == [204, 400], [r.text for r in responses]
+        stayed = a if responses[1].status_code == 204 else b
+        assert await _owners(stayed, team) == [stayed.id]
+
+
+async def test_an_invitation_withdrawn_while_accepted_is_one_or_the_other(
+    api_factory: ApiFactory,
+) -> None:
+    """Withdrawn and accepted at the same moment: either the guest joined and
+    the withdrawal finds nothing, or it was withdrawn and the guest is told so."""
+    owner = await api_factory.user("owner")
+    team = await owner.call("create-team", {"name": "T"})
+    for _ in range(3):
+        guest = await api_factory.user("guest")
+        invitation = await _invite(owner, team, guest.profile["email"])
+        accepted, withdrawn = await asyncio.gather(
+            guest.post("accept-team-invitation", {"token": invitation["token"]}),
+            owner.post("delete-team-invitation", {"id": invitation["id"]}),
+        )
+        outcome = (accepted.status_code, withdrawn.status_code)
+        assert outcome in ((200, 404), (404, 204)), (accepted.text, withdrawn.text)
+        joined = guest.id in {
+            m["id"] for m in await owner.call("get-team-members", {"teamId": team["id"]})
+        }
+        assert joined is (accepted.status_code == 200)

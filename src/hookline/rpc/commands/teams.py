@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 
 from hookline.auth.hashing import keyed_hash
-from hookline.auth.roles import Role, require_role
+from hookline.auth.roles import Role, may_invite, member_role, require_role
 from hookline.errors import AuthorizationError, NotFound, RestrictionError, ValidationError
 from hookline.ids import new_id
 from hookline.rpc.context import Context
@@ -48,7 +49,23 @@ class Invitation(Model):
     expires_at: datetime
 
 
+class PendingInvitation(Model):
+    """An invitation that can still be accepted; its token is never shown again."""
+
+    id: UUID
+    team_id: UUID
+    email: str
+    role: Role
+    invited_by: UUID
+    created_at: datetime
+    expires_at: datetime
+
+
 class TeamId(Model):
+    id: UUID
+
+
+class InvitationId(Model):
     id: UUID
 
 
@@ -103,6 +120,20 @@ async def load_team(ctx: Context, team_id: UUID) -> Team:
     if row is None:
         raise NotFound()
     return Team.model_validate(row._mapping)
+
+
+async def lock_team(ctx: Context, team_id: UUID) -> None:
+    """Take the team row's lock (PostgreSQL; SQLite has one writer anyway)
+    until the transaction ends. Every change of who is in a team and with
+    which role, and every use or withdrawal of an invitation, takes it first,
+    so the rules that count members (a team keeps an owner, an invitation is
+    used once and only while its creator may still grant its role) are each
+    decided on the data as the previous change left it. ``FOR NO KEY
+    UPDATE`` leaves inserts that only refer to the team (projects, webhooks,
+    events) free to go on."""
+    await ctx.conn.execute(
+        select(teams.c.id).where(teams.c.id == team_id).with_for_update(key_share=True)
+    )
 
 
 async def count_owners(ctx: Context, team_id: UUID) -> int:
@@ -191,11 +222,14 @@ async def get_team_members(ctx: Context, params: TeamMembers) -> list[Member]:
 
 @commands.command("create-team-invitation", params=CreateInvitation, result=Invitation)
 async def create_team_invitation(ctx: Context, params: CreateInvitation) -> Invitation:
-    """Invite someone by e-mail with a role (owners and admins; only owners
-    invite owners). The answer holds the invitation token: pass it on, the
-    invitee accepts it with accept-team-invitation. It expires after 7 days."""
+    """Invite someone by e-mail with a role (owners and admins; no role above
+    the inviter's own, so only owners invite owners). The answer holds the
+    invitation token: pass it on, the invitee accepts it with
+    accept-team-invitation. It stops working after 7 days, once used, once
+    withdrawn with delete-team-invitation, and while its creator may no longer
+    grant its role (removed from the team, or demoted below it)."""
     role = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
-    if params.role is Role.OWNER and role is not Role.OWNER:
+    if not may_invite(role, params.role):
         raise AuthorizationError("insufficient-permissions", "only owners invite owners")
     token = secrets.token_urlsafe(32)
     invitation_id = new_id()
@@ -241,17 +275,23 @@ class InvitationAccepted(Model):
     event_props=InvitationAccepted,
 )
 async def accept_team_invitation(ctx: Context, params: AcceptInvitation) -> Team:
-    """Join the team of an invitation addressed to the caller's e-mail."""
+    """Join the team of an invitation addressed to the caller's e-mail. Each
+    invitation is used once: of several accepts at the same moment one
+    succeeds and the others answer 404 invitation-not-found, as they do for an
+    invitation that was deleted or whose creator may no longer grant its role."""
     token_hash = keyed_hash(
         ctx.services.settings.secret_key, params.token, purpose=_INVITATION_PURPOSE
     )
-    invitation = (
-        await ctx.conn.execute(
-            select(team_invitations).where(team_invitations.c.token_hash == token_hash)
+    find = select(team_invitations).where(team_invitations.c.token_hash == token_hash)
+    invitation = (await ctx.conn.execute(find)).first()
+    if invitation is not None:
+        await lock_team(ctx, invitation.team_id)
+        # Read again under the lock: an accept that held it may have used it.
+        invitation = (await ctx.conn.execute(find)).first()
+    if invitation is None or not await _still_granted(ctx, invitation):
+        raise NotFound(
+            "invitation-not-found", "this invitation does not exist, was used or was withdrawn"
         )
-    ).first()
-    if invitation is None:
-        raise NotFound("invitation-not-found", "this invitation does not exist or was used")
     if invitation.expires_at <= ctx.now:
         raise ValidationError("invitation-expired", "this invitation has expired")
     email = await ctx.conn.scalar(select(profiles.c.email).where(profiles.c.id == ctx.profile_id))
@@ -296,6 +336,14 @@ async def accept_team_invitation(ctx: Context, params: AcceptInvitation) -> Team
     return await load_team(ctx, invitation.team_id)
 
 
+async def _still_granted(ctx: Context, invitation: Row[Any]) -> bool:
+    """Whether the invitation's creator may still grant its role."""
+    if invitation.invited_by is None:  # their profile was deleted
+        return False
+    inviter = await member_role(ctx.conn, invitation.team_id, invitation.invited_by)
+    return may_invite(inviter, Role(invitation.role))
+
+
 async def _member_role(ctx: Context, team_id: UUID, member_id: UUID) -> Role:
     role = await ctx.conn.scalar(
         select(team_members.c.role).where(
@@ -311,6 +359,7 @@ async def _member_role(ctx: Context, team_id: UUID, member_id: UUID) -> Role:
 async def update_team_member_role(ctx: Context, params: UpdateMemberRole) -> Member:
     """Change a member's role (owners and admins). Only owners grant or take
     away the owner role, and a team always keeps one owner."""
+    await lock_team(ctx, params.team_id)
     caller = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
     target = await _member_role(ctx, params.team_id, params.member_id)
     if Role.OWNER in (params.role, target) and caller is not Role.OWNER:
@@ -335,6 +384,7 @@ async def update_team_member_role(ctx: Context, params: UpdateMemberRole) -> Mem
 async def delete_team_member(ctx: Context, params: DeleteMember) -> None:
     """Remove a member from a team (owners and admins; only owners remove
     owners). Members leave on their own with leave-team."""
+    await lock_team(ctx, params.team_id)
     caller = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
     if params.member_id == ctx.profile_id:
         raise RestrictionError("cannot-remove-self", "to leave a team, use leave-team")
@@ -354,6 +404,7 @@ async def delete_team_member(ctx: Context, params: DeleteMember) -> None:
 async def leave_team(ctx: Context, params: TeamId) -> None:
     """Leave a team. The last owner cannot leave: make another member owner
     first, or delete the team."""
+    await lock_team(ctx, params.id)
     role = await require_role(ctx.conn, params.id, ctx.profile_id)
     if role is Role.OWNER and await count_owners(ctx, params.id) == 1:
         raise RestrictionError(
@@ -364,3 +415,66 @@ async def leave_team(ctx: Context, params: TeamId) -> None:
             team_members.c.team_id == params.id, team_members.c.profile_id == ctx.profile_id
         )
     )
+
+
+@commands.command("get-team-invitations", params=TeamMembers, result=list[PendingInvitation])
+async def get_team_invitations(ctx: Context, params: TeamMembers) -> list[PendingInvitation]:
+    """The team's invitations that can still be accepted, oldest first (owners
+    and admins). Expired ones are left out, and so are those whose creator
+    may no longer grant their role (removed from the team, or demoted below
+    it): those are void."""
+    await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
+    rows = await ctx.conn.execute(
+        select(
+            team_invitations.c.id,
+            team_invitations.c.team_id,
+            team_invitations.c.email,
+            team_invitations.c.role,
+            team_invitations.c.invited_by,
+            team_invitations.c.created_at,
+            team_invitations.c.expires_at,
+            team_members.c.role.label("inviter_role"),
+        )
+        .join(
+            team_members,
+            (team_members.c.team_id == team_invitations.c.team_id)
+            & (team_members.c.profile_id == team_invitations.c.invited_by),
+        )
+        .where(
+            team_invitations.c.team_id == params.team_id,
+            team_invitations.c.expires_at > ctx.now,
+        )
+        .order_by(team_invitations.c.created_at, team_invitations.c.id)
+    )
+    return [
+        PendingInvitation.model_validate(row._mapping)
+        for row in rows
+        if may_invite(Role(row.inviter_role), Role(row.role))
+    ]
+
+
+@commands.command("delete-team-invitation", params=InvitationId, result=None)
+async def delete_team_invitation(ctx: Context, params: InvitationId) -> None:
+    """Withdraw an invitation, so its token no longer lets anyone in (owners
+    and admins; only owners withdraw invitations to the owner role). An
+    invitation of another team is not found."""
+    invitation = (
+        await ctx.conn.execute(
+            select(team_invitations.c.team_id, team_invitations.c.role).where(
+                team_invitations.c.id == params.id
+            )
+        )
+    ).first()
+    if invitation is None:
+        raise NotFound()
+    await lock_team(ctx, invitation.team_id)
+    caller = await require_role(ctx.conn, invitation.team_id, ctx.profile_id, Role.ADMIN)
+    if not may_invite(caller, Role(invitation.role)):
+        raise AuthorizationError(
+            "insufficient-permissions", "only owners withdraw invitations to the owner role"
+        )
+    withdrawn = await ctx.conn.execute(
+        delete(team_invitations).where(team_invitations.c.id == params.id)
+    )
+    if withdrawn.rowcount == 0:  # accepted while this waited for the lock
+        raise NotFound()
