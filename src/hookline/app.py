@@ -61,7 +61,7 @@ async def metrics(request: Request) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    async with services.db.read() as conn:
+    async with services.db.read(bulk=True) as conn:  # counts every delivery
         depth = await queue_depth(conn)
     return PlainTextResponse(services.metrics.render(depth), media_type="text/plain; version=0.0.4")
 

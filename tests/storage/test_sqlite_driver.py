@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, event, insert, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 from hookline.storage import database as database_module
 from hookline.storage.database import Database
@@ -45,7 +46,7 @@ def record_threads(engine: Engine) -> list[int]:
     return threads
 
 
-async def test_short_writes_run_inline_and_bulk_ones_on_the_thread(tmp_path: Path) -> None:
+async def test_short_transactions_run_inline_and_bulk_ones_on_the_thread(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'threads.db'}")
     threads = record_threads(db.engine.sync_engine)
     try:
@@ -56,8 +57,25 @@ async def test_short_writes_run_inline_and_bulk_ones_on_the_thread(tmp_path: Pat
             await conn.execute(text("SELECT where_am_i()"))
         async with db.read() as conn:
             await conn.execute(text("SELECT where_am_i()"))
-        assert threads[0] == loop_thread
-        assert threads[1] != loop_thread and threads[2] != loop_thread
+        async with db.read(bulk=True) as conn:
+            await conn.execute(text("SELECT where_am_i()"))
+        assert threads[0] == loop_thread and threads[2] == loop_thread
+        assert threads[1] != loop_thread and threads[3] != loop_thread
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_that_runs_no_statement_takes_no_connection(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'lazy.db'}")
+    pool = db.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    try:
+        async with db.read():
+            pass
+        assert pool.checkedout() == 0 and pool.checkedin() == 0  # never connected
+        async with db.read() as conn:
+            assert (await conn.scalar(text("SELECT 1"))) == 1
+        assert pool.checkedout() == 0 and pool.checkedin() == 1
     finally:
         await db.dispose()
 

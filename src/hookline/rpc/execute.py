@@ -82,7 +82,9 @@ async def execute(
         params = validate_params(spec, raw_params)
     else:
         check_credentials(services, credentials)
-    transaction = services.db.read() if spec.is_query else services.db.write(bulk=spec.bulk)
+    transaction = (
+        services.db.read(bulk=spec.bulk) if spec.is_query else services.db.write(bulk=spec.bulk)
+    )
     async with transaction as conn:
         if credentials is not None:
             identity = await identify_in(services, conn, credentials)

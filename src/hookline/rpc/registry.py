@@ -32,7 +32,8 @@ class CommandSpec:
     event_props: type[BaseModel] | None = None
     # Fields the handler adds to the params in the event's props.
     event_extra: type[BaseModel] | None = None
-    # May change many rows (cascading deletes, re-queueing): on SQLite its
+    # May change or read many rows (cascading deletes, re-queueing, history
+    # searches): on SQLite its
     # statements run on the driver's thread, not inline on the event loop.
     bulk: bool = False
 

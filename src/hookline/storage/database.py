@@ -14,7 +14,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
 
 from hookline.settings import normalize_database_url
 from hookline.storage import sqlite_driver
@@ -124,6 +129,12 @@ class Database:
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get("hookline_write", False)
+            adapted = conn.connection.dbapi_connection
+            if not immediate and getattr(adapted, "inline", False):
+                # A deferred BEGIN takes no lock and answers nothing: straight
+                # to SQLite, without a statement's round through SQLAlchemy.
+                adapted.begin_inline()  # type: ignore[union-attr]
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -186,15 +197,74 @@ class Database:
         )
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction for reading; rolled back at the end."""
-        async with self.engine.connect() as conn, conn.begin():
+    async def read(self, *, bulk: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction for reading, begun at its first statement (a command
+        that reads nothing, or finds all it needs in memory, opens none) and
+        ended at the end of the block.
+
+        On SQLite its statements run inline on the event loop (see
+        sqlite_driver): in WAL mode a reader never waits for a lock, so the
+        only time it holds the loop is the query's own, far less than a hop
+        to the driver's thread for the lookups most commands make. A read
+        that may scan many rows says ``bulk`` and runs on the thread."""
+        conn = LazyRead(self.engine, inline=self.is_sqlite and not bulk)
+        try:
             yield conn
+        finally:
+            await conn.finish()
 
     async def dispose(self) -> None:
         if self._checkpoint_task is not None:
             await self._checkpoint_task
         await self.engine.dispose()
+
+
+class LazyRead(AsyncConnection):
+    """A read transaction that takes a connection and begins only when its
+    first statement runs (see Database.read)."""
+
+    def __init__(self, engine: AsyncEngine, *, inline: bool) -> None:
+        super().__init__(engine)
+        self._inline = inline
+        self._reading: AsyncTransaction | None = None
+
+    async def _begun(self) -> None:
+        if self._reading is not None:
+            return
+        await self.start()
+        if self._inline:
+            adapted = (await self.get_raw_connection()).dbapi_connection
+            adapted.inline = True  # type: ignore[union-attr]
+        self._reading = await self.begin().start()
+
+    async def finish(self) -> None:
+        """End the transaction, if one began, and give the connection back."""
+        if self.sync_connection is None:
+            return
+        try:
+            if self._reading is not None and self._reading.is_active:
+                await self._reading.rollback()
+        finally:
+            if self._inline:
+                adapted = (await self.get_raw_connection()).dbapi_connection
+                adapted.inline = False  # type: ignore[union-attr]
+            await self.close()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        await self._begun()
+        return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        await self._begun()
+        return await super().scalar(*args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        await self._begun()
+        return await super().scalars(*args, **kwargs)
+
+    async def exec_driver_sql(self, *args: Any, **kwargs: Any) -> Any:
+        await self._begun()
+        return await super().exec_driver_sql(*args, **kwargs)
 
 
 def _create_private(path: str | None) -> None:

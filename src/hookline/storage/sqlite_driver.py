@@ -131,7 +131,8 @@ class OneHopCursor(AsyncAdapt_dbapi_cursor):
     async def _go(self, operation: str, parameters: Any, *, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         if self._adapt_connection.inline:  # type: ignore[attr-defined]
-            if not operation.startswith("BEGIN"):
+            # A deferred BEGIN takes no lock: only BEGIN IMMEDIATE may wait.
+            if not operation.startswith("BEGIN IMMEDIATE"):
                 self._keep(_run(connection, operation, parameters, many))
                 return
             if _begin_without_waiting(connection._conn, operation):
@@ -162,6 +163,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         # Set by Database.write for the length of a short write transaction.
         self.inline = False
+
+    def begin_inline(self) -> None:
+        """A deferred ``BEGIN`` on the loop (it never waits for a lock)."""
+        try:
+            self._connection._conn.execute("BEGIN")
+        except Exception as error:
+            self._handle_exception(error)
 
     def commit(self) -> None:
         if self.inline:

@@ -147,7 +147,7 @@ def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
-@commands.command("get-webhook-deliveries", params=ListDeliveries, result=DeliveryPage)
+@commands.command("get-webhook-deliveries", params=ListDeliveries, result=DeliveryPage, bulk=True)
 async def get_webhook_deliveries(ctx: Context, params: ListDeliveries) -> DeliveryPage:
     """A webhook's deliveries, newest first by default: event, URL, result
     (status code or error), duration, attempts. Filter by status, event name,
