@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hookline import codec
 from hookline.auth import tokens
 from hookline.auth.identity import Credentials
 from hookline.auth.sessions import COOKIE_NAME
@@ -19,7 +20,6 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
-from hookline import codec
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
