@@ -60,11 +60,13 @@ async def post_raw(api: Api, name: str, content: bytes, media: str = JSON, **kw:
 class Workspace:
     owner: Api
     token: str
+    token_id: str
     team: dict[str, Any]
     project: dict[str, Any]
     file: dict[str, Any]
     thread: dict[str, Any]
     webhook: dict[str, Any]
+    delivery_id: str
 
     @property
     def auth(self) -> dict[str, str]:
@@ -74,11 +76,22 @@ class Workspace:
 async def workspace(factory: ApiFactory) -> Workspace:
     owner = await factory.user("owner")
     team = await owner.call("create-team", {"name": "Team"})
-    project = await owner.call("create-project", {"teamId": team["id"], "name": "Project"})
-    file = await owner.call("create-file", {"projectId": project["id"], "name": "File"})
-    thread = await owner.call("create-comment-thread", {"fileId": file["id"], "content": "hi"})
     webhook = await owner.call(
         "create-webhook", {"teamId": team["id"], "uri": "http://127.0.0.1:9/hook"}
     )
+    project = await owner.call("create-project", {"teamId": team["id"], "name": "Project"})
+    file = await owner.call("create-file", {"projectId": project["id"], "name": "File"})
+    thread = await owner.call("create-comment-thread", {"fileId": file["id"], "content": "hi"})
     token = await owner.call("create-access-token", {"name": "hostile"})
-    return Workspace(owner, token["token"], team, project, file, thread, webhook)
+    history = await owner.call("get-webhook-deliveries", {"webhookId": webhook["id"]})
+    return Workspace(
+        owner,
+        token["token"],
+        token["id"],
+        team,
+        project,
+        file,
+        thread,
+        webhook,
+        history["items"][0]["id"],
+    )
