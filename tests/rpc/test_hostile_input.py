@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pydantic
 import pytest
 
 from hookline.codec import MAX_DEPTH
+from hookline.rpc.commands import build_registry
+from hookline.rpc.models import INT_COLUMN_MAX
 from tests.helpers import Api, ApiFactory
 from tests.rpc.hostile import (
     DEPTHS,
@@ -23,6 +26,43 @@ from tests.rpc.hostile import (
     post_raw,
     workspace,
 )
+
+COMMANDS = list(build_registry())
+
+
+def _schemas(node: Any) -> Any:
+    """Every subschema of a JSON schema, the schema included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+@pytest.mark.parametrize("spec", COMMANDS, ids=lambda spec: spec.name)
+def test_every_integer_param_is_bounded_by_its_column(spec: Any) -> None:
+    """Integers reach INTEGER columns (32 bits on PostgreSQL): each integer
+    param, at any depth, is declared with bounds inside that range."""
+    for schema in _schemas(spec.params.model_json_schema()):
+        if schema.get("type") == "integer":
+            top = schema.get("maximum", schema.get("exclusiveMaximum"))
+            bottom = schema.get("minimum", schema.get("exclusiveMinimum"))
+            assert top is not None and top <= INT_COLUMN_MAX, (spec.name, schema)
+            assert bottom is not None and bottom >= -INT_COLUMN_MAX - 1, (spec.name, schema)
+
+
+@pytest.mark.parametrize("spec", COMMANDS, ids=lambda spec: spec.name)
+def test_every_time_param_needs_a_zone(spec: Any) -> None:
+    properties = spec.params.model_json_schema().get("properties", {})
+    for alias, schema in properties.items():
+        if not any(s.get("format") == "date-time" for s in _schemas(schema)):
+            continue
+        for when in ("2026-01-01T00:00:00", "0001-01-01T00:00:00+01:00"):
+            with pytest.raises(pydantic.ValidationError) as info:
+                spec.params.model_validate({alias: when})
+            assert any(alias in map(str, e["loc"]) for e in info.value.errors())
 
 
 @pytest.fixture
