@@ -28,7 +28,7 @@ def test_decode_json() -> None:
 def test_decode_transit_converts_keywords_and_collections() -> None:
     body = b'["^ ","~:team-id","~u00000000-0000-0000-0000-000000000005","~:ids",["~:a","b"]]'
     assert codec.decode_body(body, "application/transit+json; charset=utf-8") == {
-        "team_id": uuid.UUID(int=5),
+        "team_id": str(uuid.UUID(int=5)),
         "ids": ["a", "b"],
     }
 

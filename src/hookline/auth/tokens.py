@@ -66,12 +66,29 @@ _ISO_DURATION = re.compile(
     r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
 MAX_DURATION = timedelta(days=365 * 100)
+_TOO_LONG = "the duration must be at most 100 years; omit it for no expiry"
+# 100 years is 3,153,600,000 seconds: a whole number of more digits is past it.
+_TOO_MANY_DIGITS = re.compile(r"(?<![.\d])\d{11}")
 
 
 def parse_duration(text: str) -> timedelta:
     """Penpot's ``720h`` / ``1h30m`` / ``10s`` or ISO-8601 ``P30D`` / ``PT2S``.
-    Raises ValueError unless it is at least one second."""
+    Raises ValueError unless it is at least one second and at most 100 years."""
     value = text.strip()
+    if _TOO_MANY_DIGITS.search(value):
+        raise ValueError(_TOO_LONG)
+    try:
+        duration = _measure(value)
+    except OverflowError:  # past what a timedelta holds
+        raise ValueError(_TOO_LONG) from None
+    if duration < timedelta(seconds=1):
+        raise ValueError("the duration must be one second or more")
+    if duration > MAX_DURATION:
+        raise ValueError(_TOO_LONG)
+    return duration
+
+
+def _measure(value: str) -> timedelta:
     go = _GO_DURATION.match(value)
     if value and go and any(go.groups()):
         hours, minutes, seconds = (int(g or 0) for g in go.groups())
@@ -85,10 +102,6 @@ def parse_duration(text: str) -> timedelta:
         duration = timedelta(
             weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds_f
         )
-    if duration < timedelta(seconds=1):
-        raise ValueError("the duration must be one second or more")
-    if duration > MAX_DURATION:
-        raise ValueError("the duration must be at most 100 years; omit it for no expiry")
     return duration
 
 

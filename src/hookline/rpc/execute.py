@@ -3,6 +3,7 @@ one transaction, and answer its result."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pydantic
@@ -14,6 +15,7 @@ from hookline.auth.identity import (
     identify_in,
     note_usage,
 )
+from hookline.codec import MAX_DEPTH
 from hookline.errors import AuthenticationError, AuthorizationError, ValidationError
 from hookline.events import outbox
 from hookline.rpc.context import CallInfo, Context
@@ -28,24 +30,52 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in loc) or "params"
 
 
-def _nul_fields(value: Any, loc: tuple[int | str, ...] = ()) -> list[str]:
-    """Where a NUL character hides in the params: PostgreSQL text cannot hold
-    one, so it must be refused as bad input rather than fail in the database."""
-    if isinstance(value, str):
-        return [_field_name(loc)] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [f for key, item in value.items() for f in _nul_fields(item, (*loc, str(key)))]
-    if isinstance(value, list):
-        return [f for index, item in enumerate(value) for f in _nul_fields(item, (*loc, index))]
-    return []
+def _text_problem(text: str) -> str | None:
+    """Why a string cannot be stored: PostgreSQL text holds no NUL character,
+    and neither database (nor UTF-8) holds a lone surrogate."""
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must not contain lone surrogates (\\ud800-\\udfff)"
+    return None
+
+
+def _unstorable(raw: dict[str, Any]) -> list[dict[str, str]]:
+    """Strings (keys included) and numbers in the params, at any depth, that
+    no column or JSON document can hold. Walked with a stack, not recursion,
+    and no deeper than the decoders allow."""
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), raw)]
+    while stack:
+        loc, value = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            problems.append({"field": _field_name(loc[:1]), "message": "is nested too deeply"})
+        elif isinstance(value, str):
+            message = _text_problem(value)
+            if message:
+                problems.append({"field": _field_name(loc), "message": message})
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append({"field": _field_name(loc), "message": "must be a finite number"})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                message = _text_problem(key) if isinstance(key, str) else None
+                if message:
+                    problems.append({"field": _field_name(loc), "message": f"keys {message}"})
+                else:
+                    stack.append(((*loc, str(key)), item))
+        elif isinstance(value, list | tuple):
+            stack.extend(((*loc, index), item) for index, item in enumerate(value))
+    return problems
 
 
 def validate_params(spec: CommandSpec, raw: dict[str, Any]) -> pydantic.BaseModel:
-    nul = _nul_fields(raw)
-    if nul:
-        problems = [{"field": field, "message": "must not contain NUL characters"} for field in nul]
-        hint = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        raise ValidationError("params-validation", hint, details=problems)
+    problems = _unstorable(raw)
+    if problems:
+        hint = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:10])
+        raise ValidationError("params-validation", hint, details=problems[:10])
     try:
         return spec.params.model_validate(raw)
     except pydantic.ValidationError as exc:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -17,12 +25,30 @@ class Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         extra="ignore",
+        # NaN and Infinity are not JSON: no answer or webhook body may carry one.
+        allow_inf_nan=False,
     )
 
 
 class Empty(Model):
     """No params."""
 
+
+# Integer columns are INTEGER: 32 bits on PostgreSQL (64 on SQLite). Every
+# integer param bounds itself to the narrower range, below this.
+INT_COLUMN_MAX = 2**31 - 1
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant must fall within the years 1 to 9999 in UTC") from None
+
+
+# An instant: a time zone is required (a bare local time names no instant),
+# and it must still be a valid date once moved to UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
 

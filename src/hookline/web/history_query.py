@@ -26,10 +26,13 @@ FIELDS = ("status", "since", "until", "q", "sort")
 
 
 def _day(value: str) -> date | None:
+    """A day of the filter. The last day a calendar holds is refused: the
+    filter's window ends the day after its end date."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if day < date.max else None
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class HistoryQuery:
         since, until = query.get("since", "").strip(), query.get("until", "").strip()
         for name, value in (("since", since), ("until", until)):
             if value and _day(value) is None:
-                errors.add(name, "Give a date as YYYY-MM-DD.")
+                errors.add(name, "Give a date as YYYY-MM-DD, before 9999-12-31.")
         first, last = _day(since), _day(until)
         if first and last and last < first:
             errors.add("until", "The end date comes before the start date.")

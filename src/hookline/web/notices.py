@@ -3,6 +3,8 @@ the words come from here, so a link cannot make the site say anything else."""
 
 from __future__ import annotations
 
+import re
+
 from hookline.web.visit import Visit
 
 NOTICES = {
@@ -17,12 +19,18 @@ NOTICES = {
     "resent": "The delivery is queued again; the new attempt appears once it is made.",
 }
 
+_COUNT = re.compile(r"[0-9]{1,10}")
+
 
 def notice(visit: Visit) -> str:
     key = visit.query("notice")
     if key == "recovered":
         count = visit.query("count")
-        number = int(count) if count.isdigit() else 0
+        # ASCII digits only ("²" is a digit to str.isdigit but not to int),
+        # and no more than a count of rows can have.
+        if not _COUNT.fullmatch(count):
+            return "Failed deliveries are queued again."
+        number = int(count)
         if number == 1:
             return "1 failed delivery is queued again."
         return f"{number} failed deliveries are queued again."

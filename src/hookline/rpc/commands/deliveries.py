@@ -17,7 +17,7 @@ from hookline.delivery.render import json_document
 from hookline.errors import NotFound, ValidationError
 from hookline.rpc.commands.webhooks import load_webhook, send_ping
 from hookline.rpc.context import Context
-from hookline.rpc.models import Model
+from hookline.rpc.models import INT_COLUMN_MAX, Instant, Model
 from hookline.rpc.registry import CommandGroup
 from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
 
@@ -76,8 +76,8 @@ class ListDeliveries(Model):
     webhook_id: UUID
     status: Status | None = None
     event: str | None = Field(default=None, max_length=120)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     search: str | None = Field(default=None, max_length=200)
     sort: Sort = "-created"
     limit: int = Field(default=50, ge=1, le=500)
@@ -90,8 +90,8 @@ class DeliveryId(Model):
 
 class Recover(Model):
     webhook_id: UUID
-    since: datetime
-    until: datetime | None = None
+    since: Instant
+    until: Instant | None = None
 
 
 class Count(Model):
@@ -138,7 +138,7 @@ def _offset(cursor: str | None) -> int:
         value = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("invalid-cursor", "use the nextCursor of a previous page") from None
-    if value < 0:
+    if not 0 <= value <= INT_COLUMN_MAX:
         raise ValidationError("invalid-cursor", "use the nextCursor of a previous page")
     return value
 

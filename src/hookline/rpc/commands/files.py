@@ -14,7 +14,7 @@ from hookline.errors import ConflictError, NotFound, ValidationError
 from hookline.ids import new_id
 from hookline.rpc.commands.projects import load_project
 from hookline.rpc.context import Context
-from hookline.rpc.models import Model, Name
+from hookline.rpc.models import INT_COLUMN_MAX, Model, Name
 from hookline.rpc.registry import CommandGroup
 from hookline.storage.tables import files, projects
 
@@ -52,7 +52,8 @@ class RenameFile(Model):
 
 class UpdateFile(Model):
     id: UUID
-    revn: int = Field(ge=0)
+    # The next revision, revn + 1, must fit the column too.
+    revn: int = Field(ge=0, lt=INT_COLUMN_MAX)
     changes: list[Any] = Field(max_length=10_000)
 
 
