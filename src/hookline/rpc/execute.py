@@ -75,22 +75,29 @@ async def execute(
 ) -> Any:
     """Run a command in one transaction. Given ``credentials`` instead of an
     ``identity``, the caller is looked up inside that same transaction."""
+    call = call or CallInfo()
+    params: pydantic.BaseModel | None = None
     if credentials is None:
         _admit(spec, identity)
         params = validate_params(spec, raw_params)
     else:
         check_credentials(services, credentials)
+    if spec.prepare is not None:
+        if params is None:
+            params = validate_params(spec, raw_params)
+        await spec.prepare(services, call, params)
     transaction = services.db.read() if spec.is_query else services.db.write(bulk=spec.bulk)
     async with transaction as conn:
         if credentials is not None:
             identity = await identify_in(services, conn, credentials)
             _admit(spec, identity)
+        if params is None:
             params = validate_params(spec, raw_params)
         ctx = Context(
             services,
             conn,
             identity,
-            call or CallInfo(),
+            call,
             services.clock.now(),
             read_only=spec.is_query,
         )
