@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
@@ -32,6 +33,8 @@ class Identity:
     token_id: UUID | None = None
     # "full", or "read" for tokens that may call get-* commands only
     scope: str = "full"
+    # When the calling token expires (None: never, or not a token)
+    expires_at: datetime | None = None
 
 
 def _refuse(services: Services, client_ip: str, code: str, hint: str) -> AuthenticationError:
@@ -123,7 +126,13 @@ async def _from_token(
     now = services.clock.now()
     if record.expires_at is not None and record.expires_at <= now:
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
-    return Identity(record.profile_id, "token", token_id=record.id, scope=record.scope)
+    return Identity(
+        record.profile_id,
+        "token",
+        token_id=record.id,
+        scope=record.scope,
+        expires_at=record.expires_at,
+    )
 
 
 async def note_usage(services: Services, identity: Identity | None, client_ip: str) -> None:
