@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from hookline.auth.passwords import Passwords
 from hookline.auth.ratelimit import FailureLimiter
 from tests.conftest import FAST_PASSWORDS
@@ -54,7 +56,7 @@ async def test_parallel_wrong_passwords_get_no_more_tries_than_the_limit(
     )
     codes = sorted(response.json()["code"] for response in responses)
     tries = codes.count("wrong-credentials")
-    assert tries == limit, codes
+    assert tries == limit, f"{tries} tries against a limit of {limit}"
     assert codes.count("too-many-attempts") == 40 - limit
 
 
@@ -83,32 +85,55 @@ async def test_sign_ups_are_limited_per_address(api_factory: ApiFactory) -> None
 
 
 class SlowPasswords(Passwords):
-    """Hashes as the real thing does, taking ``delay`` seconds."""
+    """Hashes and verifies as the real thing does, taking ``delay`` seconds."""
 
     def __init__(self, delay: float) -> None:
         super().__init__(time_cost=1, memory_kib=1024)
         self.delay = delay
-        self.hashing = asyncio.Event()
+        self.working = asyncio.Event()
 
     async def hash(self, password: str) -> str:
-        self.hashing.set()
+        self.working.set()
         await asyncio.sleep(self.delay)
         return await FAST_PASSWORDS.hash(password)
 
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        self.working.set()
+        await asyncio.sleep(self.delay)
+        return await FAST_PASSWORDS.verify(password_hash, password)
 
-async def test_sign_up_hashes_before_taking_the_write_lock(api_factory: ApiFactory) -> None:
+
+@pytest.mark.parametrize("command", ["register-profile", "login-with-password"])
+async def test_passwords_are_hashed_before_taking_the_write_lock(
+    api_factory: ApiFactory, command: str
+) -> None:
     writer = await api_factory.user()
     team = await writer.call("create-team", {"name": "Busy"})
+    visitor = await api_factory.anonymous()
+    params = {**creds("slow@example.com"), "fullname": "S"}
+    if command == "login-with-password":
+        await visitor.call("register-profile", params)
     slow = SlowPasswords(delay=1.0)
     api_factory.services.passwords = slow
-    visitor = await api_factory.anonymous()
-    signing_up = asyncio.create_task(
-        visitor.call("register-profile", {**creds("slow@example.com"), "fullname": "S"})
-    )
-    await slow.hashing.wait()
+    busy = asyncio.create_task(visitor.call(command, params))
+    await slow.working.wait()
     started = time.perf_counter()
     await writer.call("create-project", {"teamId": team["id"], "name": "Meanwhile"})
     waited = time.perf_counter() - started
-    assert not signing_up.done()
+    assert not busy.done()
     assert waited < 0.5, f"a write waited {waited:.2f} s for a password hash"
-    assert (await signing_up)["email"] == "slow@example.com"
+    assert (await busy)["email"] == "slow@example.com"
+
+
+async def test_a_password_changed_during_sign_in_wins(api_factory: ApiFactory) -> None:
+    user = await api_factory.user(password=PASSWORD)
+    email = user.profile["email"]
+    slow = SlowPasswords(delay=0.5)
+    api_factory.services.passwords = slow
+    visitor = await api_factory.anonymous()
+    signing_in = asyncio.create_task(visitor.post("login-with-password", creds(email)))
+    await slow.working.wait()
+    api_factory.services.passwords = FAST_PASSWORDS
+    await user.call("update-profile-password", {"oldPassword": PASSWORD, "password": "new one!"})
+    response = await signing_in
+    assert (response.status_code, response.json()["code"]) == (400, "wrong-credentials")

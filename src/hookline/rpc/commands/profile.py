@@ -43,6 +43,10 @@ class RegisterProfile(Model):
 class LoginWithPassword(Model):
     email: Email
     password: str
+    # Set by verify_login: the profile whose password matched, and the hash it
+    # matched; never read from the request.
+    _profile_id: UUID = PrivateAttr(default=ZERO_ID)
+    _password_hash: str = PrivateAttr(default="")
 
 
 class UpdateProfile(Model):
@@ -125,37 +129,66 @@ async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
     return await load_profile(ctx, profile_id)
 
 
-@commands.command("login-with-password", params=LoginWithPassword, result=Profile, auth=False)
+_WRONG_CREDENTIALS = "the e-mail or the password is wrong"
+
+
+async def verify_login(services: Services, call: CallInfo, params: LoginWithPassword) -> None:
+    """Count the attempt, then check the password, before the write
+    transaction (argon2 would hold SQLite's write lock meanwhile).
+
+    The attempt is counted before the check and in one step with it, so
+    parallel guesses get no more tries than the limit; a success takes it
+    back. Counted per account and address, and per address, never per
+    account alone: failures from one address do not lock the owner out."""
+    limiter = services.login_limiter
+    account_here = f"account:{params.email}|ip:{call.client_ip}"
+    address = f"ip:{call.client_ip}"
+    attempt = limiter.attempt(account_here, address)
+    async with services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(profiles.c.id, profiles.c.password_hash).where(
+                    profiles.c.email == params.email
+                )
+            )
+        ).first()
+    password_hash = row.password_hash if row is not None else None
+    if not await services.passwords.verify(password_hash, params.password) or row is None:
+        raise ValidationError("wrong-credentials", _WRONG_CREDENTIALS)
+    limiter.reset(account_here)
+    limiter.forgive(attempt, address)
+    params._profile_id = row.id
+    params._password_hash = row.password_hash
+
+
+@commands.command(
+    "login-with-password",
+    params=LoginWithPassword,
+    result=Profile,
+    auth=False,
+    prepare=verify_login,
+)
 async def login_with_password(ctx: Context, params: LoginWithPassword) -> Profile:
     """Check e-mail and password and start a session: the answer sets an
     HttpOnly, SameSite=Lax session cookie. Repeated failures for one account
     from one address, or for any accounts from one address, are refused for a
     while (429 with Retry-After); others keep signing in to that account."""
-    limiter = ctx.services.login_limiter
-    # Counted per account and address, not per account: failures from one
-    # address must not lock the owner out from another.
-    account_here = f"account:{params.email}|ip:{ctx.call.client_ip}"
-    address = f"ip:{ctx.call.client_ip}"
-    attempt = limiter.attempt(account_here, address)
-    row = (
-        await ctx.conn.execute(
-            select(profiles.c.id, profiles.c.password_hash).where(profiles.c.email == params.email)
-        )
-    ).first()
-    password_hash = row.password_hash if row is not None else None
-    if not await ctx.services.passwords.verify(password_hash, params.password) or row is None:
-        raise ValidationError("wrong-credentials", "the e-mail or the password is wrong")
-    limiter.reset(account_here)
-    limiter.forgive(attempt, address)
+    profile_id = params._profile_id
+    current = await ctx.conn.scalar(
+        select(profiles.c.password_hash).where(profiles.c.id == profile_id)
+    )
+    if current is None or current != params._password_hash:
+        # The password changed, or the profile went, since it was checked.
+        raise ValidationError("wrong-credentials", _WRONG_CREDENTIALS)
     settings = ctx.services.settings
     if ctx.call.session_key:
         # A fresh session id at every login: a planted cookie is never promoted.
         await sessions.delete_session(ctx.conn, settings.secret_key, ctx.call.session_key)
     key = await sessions.create_session(
-        ctx.conn, settings.secret_key, row.id, ctx.now, settings.session_max_age_s
+        ctx.conn, settings.secret_key, profile_id, ctx.now, settings.session_max_age_s
     )
     ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, key, settings.session_max_age_s))
-    return await load_profile(ctx, row.id)
+    return await load_profile(ctx, profile_id)
 
 
 @commands.command("logout", params=Empty, result=None, auth=False)
