@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.auth import tokens
+from hookline.auth.ratelimit import address_key
 from hookline.auth.sessions import find_session
 from hookline.errors import AuthenticationError
 from hookline.storage.tables import access_tokens
@@ -38,7 +39,7 @@ class Identity:
 
 
 def _refuse(services: Services, client_ip: str, code: str, hint: str) -> AuthenticationError:
-    services.token_limiter.record_failure(f"ip:{client_ip}")
+    services.token_limiter.record_failure(address_key(client_ip))
     return AuthenticationError(code, hint)
 
 
@@ -95,7 +96,7 @@ def check_credentials(services: Services, credentials: Credentials) -> None:
 
 
 def _token_value(services: Services, authorization: str, client_ip: str) -> str:
-    services.token_limiter.check(f"ip:{client_ip}")
+    services.token_limiter.check(address_key(client_ip))
     scheme, _, value = authorization.strip().partition(" ")
     token = value.strip()
     if scheme.lower() not in SCHEMES or not token:

@@ -3,12 +3,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import deque
 from collections.abc import Callable
 
 from hookline.errors import RateLimited
+
+
+def address_key(client_ip: str) -> str:
+    """The key an address is counted under. An IPv6 client usually holds a
+    whole /64 and may pick any address in it, so IPv6 counts per /64."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return f"ip:{client_ip}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
 
 
 class FailureLimiter:

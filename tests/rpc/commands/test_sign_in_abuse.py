@@ -84,6 +84,17 @@ async def test_sign_ups_are_limited_per_address(api_factory: ApiFactory) -> None
     await elsewhere.call("register-profile", {**creds("s3@example.com"), "fullname": "S"})
 
 
+async def test_an_ipv6_client_counts_as_its_whole_64(api_factory: ApiFactory) -> None:
+    api_factory.services.signup_limiter = FailureLimiter(1, 3600)
+    first = await api_factory.anonymous(client=("2001:db8:5:6::1", 4000))
+    await first.call("register-profile", {**creds("v6a@example.com"), "fullname": "S"})
+    neighbour = await api_factory.anonymous(client=("2001:db8:5:6:abcd::2", 4000))
+    status, _ = await neighbour.error(
+        "register-profile", {**creds("v6b@example.com"), "fullname": "S"}
+    )
+    assert status == 429
+
+
 class SlowPasswords(Passwords):
     """Hashes and verifies as the real thing does, taking ``delay`` seconds."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hookline.auth import sessions
 from hookline.auth.cache import identity_changed
+from hookline.auth.ratelimit import address_key
 from hookline.errors import AuthenticationError, RestrictionError, ValidationError
 from hookline.ids import ZERO_ID, new_id
 from hookline.rpc.context import CallInfo, Context, CookieChange
@@ -92,7 +93,7 @@ async def prepare_registration(services: Services, call: CallInfo, params: Regis
     """Count the sign-up against its address, then hash the password, both
     before the write transaction: argon2 takes tens of milliseconds of CPU,
     which on SQLite would hold the write lock every other writer waits for."""
-    services.signup_limiter.attempt(f"ip:{call.client_ip}")
+    services.signup_limiter.attempt(address_key(call.client_ip))
     params._password_hash = await services.passwords.hash(params.password)
 
 
@@ -141,8 +142,8 @@ async def verify_login(services: Services, call: CallInfo, params: LoginWithPass
     back. Counted per account and address, and per address, never per
     account alone: failures from one address do not lock the owner out."""
     limiter = services.login_limiter
-    account_here = f"account:{params.email}|ip:{call.client_ip}"
-    address = f"ip:{call.client_ip}"
+    address = address_key(call.client_ip)
+    account_here = f"account:{params.email}|{address}"
     attempt = limiter.attempt(account_here, address)
     async with services.db.read() as conn:
         row = (
