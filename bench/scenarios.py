@@ -152,6 +152,7 @@ class Context:
             HOOKLINE_SSRF_ALLOWLIST="127.0.0.0/8",
             HOOKLINE_LOG_LEVEL="WARNING",
             HOOKLINE_LOGIN_FAILURES_PER_MINUTE="1000",
+            HOOKLINE_SIGNUPS_PER_HOUR="100000",
             **settings,
         )
         if db == "postgresql":

@@ -99,6 +99,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "secret_key": b"test-secret-key-0123456789abcdef-0123456789",
         "data_dir": data_dir,
         "ssrf_allowlist": parse_allowlist("127.0.0.0/8"),
+        # Tests sign many people up from one address.
+        "signups_per_hour": 100_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -39,6 +39,22 @@ def test_allowlist(tmp_path: Path) -> None:
     assert allow.allows_host("hooks.internal")
 
 
+def test_trusted_proxies_and_sign_ups(tmp_path: Path) -> None:
+    defaults = load_settings({"HOOKLINE_DATA_DIR": str(tmp_path)})
+    assert defaults.trusted_proxies == ()
+    assert defaults.signups_per_hour == 20
+    settings = load_settings(
+        {
+            "HOOKLINE_DATA_DIR": str(tmp_path),
+            "HOOKLINE_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16,,fd00::1 ",
+            "HOOKLINE_SIGNUPS_PER_HOUR": "5",
+        }
+    )
+    trusted = [str(network) for network in settings.trusted_proxies]
+    assert trusted == ["10.0.0.5/32", "10.1.0.0/16", "fd00::1/128"]
+    assert settings.signups_per_hour == 5
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -49,6 +65,8 @@ def test_allowlist(tmp_path: Path) -> None:
         ({"HOOKLINE_RETRY_SCHEDULE": "5,x"}, "HOOKLINE_RETRY_SCHEDULE"),
         ({"HOOKLINE_PUBLIC_URL": "ftp://x"}, "HOOKLINE_PUBLIC_URL"),
         ({"HOOKLINE_LOG_LEVEL": "LOUD"}, "HOOKLINE_LOG_LEVEL"),
+        ({"HOOKLINE_TRUSTED_PROXIES": "proxy.internal"}, "HOOKLINE_TRUSTED_PROXIES"),
+        ({"HOOKLINE_SIGNUPS_PER_HOUR": "0"}, "HOOKLINE_SIGNUPS_PER_HOUR"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -78,6 +78,28 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+def server_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise;
+    # anyone could then choose the address that rate limits and "last used
+    # from" see, through any local proxy that passes the header on. Only the
+    # proxies in HOOKLINE_TRUSTED_PROXIES are believed.
+    trusted = [str(network) for network in settings.trusted_proxies]
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+        # Longer than clients keep idle connections (httpx: 5 s), so a request
+        # sent on a reused connection does not meet the server closing it.
+        timeout_keep_alive=KEEP_ALIVE_S,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from hookline.app import create_app
 
@@ -89,22 +111,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "serving",
         extra={"url": f"http://{args.host}:{args.port}", "worker": not args.no_worker},
     )
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-        # Longer than clients keep idle connections (httpx: 5 s), so a request
-        # sent on a reused connection does not meet the server closing it.
-        timeout_keep_alive=KEEP_ALIVE_S,
-    )
-    server = _Server(config)
+    server = _Server(server_config(app, settings, args.host, args.port))
     server.run()
     return 0 if server.started else 1
-    return 0
 
 
 def _run_fast(main: Coroutine[Any, Any, int]) -> int:

@@ -26,6 +26,7 @@ class Services:
     passwords: Passwords = field(default_factory=Passwords)
     login_limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
     token_limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
+    signup_limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(20, 3600))
     # token id -> monotonic time its last use was written (see auth.identity)
     token_usage: dict[UUID, float] = field(default_factory=dict)
     # Set after a commit that made deliveries due, so an in-process worker wakes
@@ -68,6 +69,7 @@ class Services:
             passwords=passwords or Passwords(),
             login_limiter=FailureLimiter(settings.login_failures_per_minute),
             token_limiter=FailureLimiter(settings.token_failures_per_minute),
+            signup_limiter=FailureLimiter(settings.signups_per_hour, 3600),
         )
 
     async def close(self) -> None:

@@ -47,6 +47,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     login_failures_per_minute: int = 10
     token_failures_per_minute: int = 10
+    signups_per_hour: int = 20
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed; no one by default.
+    trusted_proxies: tuple[ADDRESS, ...] = ()
     session_max_age_s: int = 30 * 24 * 3600
     max_tokens_per_profile: int = 100
     max_webhooks_per_team: int = 8
@@ -113,6 +116,21 @@ def parse_allowlist(raw: str) -> SsrfAllowlist:
                 ) from None
             hosts.add(item.lower().rstrip("."))
     return SsrfAllowlist(tuple(networks), frozenset(hosts))
+
+
+def parse_trusted_proxies(raw: str) -> tuple[ADDRESS, ...]:
+    """``10.0.0.5, 10.1.0.0/16`` -> networks (an address is a network of one)."""
+    networks: list[ADDRESS] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"HOOKLINE_TRUSTED_PROXIES: {item!r} is neither an IP address nor a CIDR"
+            ) from None
+    return tuple(networks)
 
 
 def parse_retry_schedule(raw: str) -> tuple[float, ...]:
@@ -188,6 +206,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "HOOKLINE_MAX_BODY_BYTES", 1024 * 1024, 1024),
         login_failures_per_minute=_int(env, "HOOKLINE_LOGIN_FAILURES_PER_MINUTE", 10, 1),
         token_failures_per_minute=_int(env, "HOOKLINE_TOKEN_FAILURES_PER_MINUTE", 10, 1),
+        signups_per_hour=_int(env, "HOOKLINE_SIGNUPS_PER_HOUR", 20, 1),
+        trusted_proxies=parse_trusted_proxies(env.get("HOOKLINE_TRUSTED_PROXIES", "")),
         session_max_age_s=_int(env, "HOOKLINE_SESSION_MAX_AGE_S", 30 * 24 * 3600, 60),
         max_tokens_per_profile=_int(env, "HOOKLINE_MAX_TOKENS_PER_PROFILE", 100, 1),
         max_webhooks_per_team=_int(env, "HOOKLINE_MAX_WEBHOOKS_PER_TEAM", 8, 1),

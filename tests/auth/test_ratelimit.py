@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hookline.auth.ratelimit import FailureLimiter
+from hookline.auth.ratelimit import FailureLimiter, address_key
 from hookline.errors import RateLimited
 
 
@@ -40,3 +40,22 @@ def test_reset_and_key_cap() -> None:
     for key in "bcdef":
         limiter.record_failure(key)
     assert len(limiter._failures) <= 3
+
+
+def test_parallel_attempts_are_counted_before_the_work_and_successes_forgiven() -> None:
+    limiter = FailureLimiter(3, 60, monotonic=Ticker())
+    stamps = [limiter.attempt("k", "ip") for _ in range(3)]
+    with pytest.raises(RateLimited):
+        limiter.attempt("k")
+    limiter.forgive(stamps[0], "ip")
+    limiter.attempt("ip")
+    with pytest.raises(RateLimited):
+        limiter.attempt("ip")
+
+
+def test_ipv6_counts_per_64() -> None:
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") == "ip:2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:192.0.2.1") == address_key("192.0.2.1") == "ip:192.0.2.1"
+    assert address_key("") == "ip:"

@@ -271,6 +271,7 @@ def hookline_env(work: Path, **extra: str) -> dict[str, str]:
         HOOKLINE_DATA_DIR=str(work),
         HOOKLINE_SSRF_ALLOWLIST="127.0.0.0/8",
         HOOKLINE_LOGIN_FAILURES_PER_MINUTE="1000",
+        HOOKLINE_SIGNUPS_PER_HOUR="100000",
         HOOKLINE_RETRY_SCHEDULE="0.5,1,1,2,2,3,3,5",
         HOOKLINE_DELIVERY_LEASE_S="2",
         HOOKLINE_LOG_LEVEL="INFO",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.auth import tokens
+from hookline.auth.ratelimit import address_key
 from hookline.auth.sessions import find_session
 from hookline.errors import AuthenticationError
 from hookline.storage.tables import access_tokens
@@ -32,10 +34,12 @@ class Identity:
     token_id: UUID | None = None
     # "full", or "read" for tokens that may call get-* commands only
     scope: str = "full"
+    # When the calling token expires (None: never, or not a token)
+    expires_at: datetime | None = None
 
 
 def _refuse(services: Services, client_ip: str, code: str, hint: str) -> AuthenticationError:
-    services.token_limiter.record_failure(f"ip:{client_ip}")
+    services.token_limiter.record_failure(address_key(client_ip))
     return AuthenticationError(code, hint)
 
 
@@ -92,7 +96,7 @@ def check_credentials(services: Services, credentials: Credentials) -> None:
 
 
 def _token_value(services: Services, authorization: str, client_ip: str) -> str:
-    services.token_limiter.check(f"ip:{client_ip}")
+    services.token_limiter.check(address_key(client_ip))
     scheme, _, value = authorization.strip().partition(" ")
     token = value.strip()
     if scheme.lower() not in SCHEMES or not token:
@@ -123,7 +127,13 @@ async def _from_token(
     now = services.clock.now()
     if record.expires_at is not None and record.expires_at <= now:
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
-    return Identity(record.profile_id, "token", token_id=record.id, scope=record.scope)
+    return Identity(
+        record.profile_id,
+        "token",
+        token_id=record.id,
+        scope=record.scope,
+        expires_at=record.expires_at,
+    )
 
 
 async def note_usage(services: Services, identity: Identity | None, client_ip: str) -> None:

@@ -1,13 +1,29 @@
-"""Counting failures (wrong passwords, bad tokens) in a sliding window."""
+"""Counting failures (wrong passwords, bad tokens) and costly attempts
+(sign-ups) in a sliding window."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import deque
 from collections.abc import Callable
 
 from hookline.errors import RateLimited
+
+
+def address_key(client_ip: str) -> str:
+    """The key an address is counted under. An IPv6 client usually holds a
+    whole /64 and may pick any address in it, so IPv6 counts per /64."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return f"ip:{client_ip}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
 
 
 class FailureLimiter:
@@ -48,7 +64,26 @@ class FailureLimiter:
                 raise RateLimited(math.ceil(failures[0] + self.window_s - now))
 
     def record_failure(self, *keys: str) -> None:
+        self._count(self._monotonic(), keys)
+
+    def attempt(self, *keys: str) -> float:
+        """Check and count an attempt at once, before the work it guards: with
+        no await between the two, concurrent attempts in this process cannot
+        all pass the check before any is counted. Answers the attempt's stamp
+        for ``forgive`` should it succeed."""
+        self.check(*keys)
         now = self._monotonic()
+        self._count(now, keys)
+        return now
+
+    def forgive(self, stamp: float, *keys: str) -> None:
+        """Take back an attempt counted by ``attempt`` that turned out well."""
+        for key in keys:
+            failures = self._failures.get(key)
+            if failures is not None and stamp in failures:
+                failures.remove(stamp)
+
+    def _count(self, now: float, keys: tuple[str, ...]) -> None:
         if len(self._failures) >= self._max_keys:
             self._evict(now)
         for key in keys:

@@ -119,7 +119,11 @@ def openapi(registry: Registry, public_url: str) -> dict[str, Any]:
             "title": "Hookline RPC API",
             "version": hookline.__version__,
             "description": "Every command is POST /api/rpc/command/<name>; get-* commands "
-            "also answer GET with params in the query string.",
+            "also answer GET with params in the query string. With the session cookie "
+            "and no token, a command that changes data takes params only from an "
+            "application/json or application/transit+json body (403 json-body-required, "
+            "params-in-query) and must come from this origin by Sec-Fetch-Site, or else "
+            "Origin (403 cross-origin-request).",
         },
         "servers": [{"url": public_url}],
         "paths": paths,

@@ -107,11 +107,17 @@ async def execute(
 ) -> Any:
     """Run a command in one transaction. Given ``credentials`` instead of an
     ``identity``, the caller is looked up inside that same transaction."""
+    call = call or CallInfo()
+    params: pydantic.BaseModel | None = None
     if credentials is None:
         _admit(spec, identity)
         params = validate_params(spec, raw_params)
     else:
         check_credentials(services, credentials)
+    if spec.prepare is not None:
+        if params is None:
+            params = validate_params(spec, raw_params)
+        await spec.prepare(services, call, params)
     transaction = (
         services.db.read(bulk=spec.bulk) if spec.is_query else services.db.write(bulk=spec.bulk)
     )
@@ -119,9 +125,10 @@ async def execute(
         if credentials is not None:
             identity = await identify_in(services, conn, credentials)
             _admit(spec, identity)
+        if params is None:
             params = validate_params(spec, raw_params)
         tx = Transaction(conn, services.clock.now(), postgres=not services.db.is_sqlite)
-        ctx = Context(services, tx, identity, call or CallInfo(), registry, read_only=spec.is_query)
+        ctx = Context(services, tx, identity, call, registry, read_only=spec.is_query)
         result = await spec.handler(ctx, params)
         if spec.webhook and ctx.events:
             profile_id = identity.profile_id if identity is not None else None

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 if TYPE_CHECKING:
-    from hookline.rpc.context import Context
+    from hookline.rpc.context import CallInfo, Context
+    from hookline.services import Services
 
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[["Context", Any], Awaitable[Any]]
+# Work on the validated params before the command's transaction opens.
+Prepare = Callable[["Services", "CallInfo", Any], Awaitable[None]]
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
@@ -36,6 +39,11 @@ class CommandSpec:
     # searches): on SQLite its
     # statements run on the driver's thread, not inline on the event loop.
     bulk: bool = False
+    # Slow work (hashing a password) done before the transaction opens: on
+    # SQLite a write transaction holds the one write lock every writer waits
+    # for. It runs before the caller is identified, so only commands anyone
+    # may call have one.
+    prepare: Prepare | None = None
 
     @property
     def is_query(self) -> bool:
@@ -61,11 +69,14 @@ class CommandGroup:
         event_props: type[BaseModel] | None = None,
         event_extra: type[BaseModel] | None = None,
         bulk: bool = False,
+        prepare: Prepare | None = None,
     ) -> Callable[[F], F]:
         def register(handler: F) -> F:
             doc = " ".join((handler.__doc__ or "").split())
             if not doc:
                 raise TypeError(f"command {name} needs a docstring: it is the documentation")
+            if prepare is not None and auth:
+                raise TypeError(f"command {name}: only commands without auth may prepare")
             self.commands.append(
                 CommandSpec(
                     name=name,
@@ -80,6 +91,7 @@ class CommandGroup:
                     event_props=event_props,
                     event_extra=event_extra,
                     bulk=bulk,
+                    prepare=prepare,
                 )
             )
             return handler

@@ -20,6 +20,7 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
+from hookline.rpc import forgery
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
@@ -118,6 +119,8 @@ async def rpc_endpoint(request: Request) -> Response:
         params: dict[str, Any] = codec.normalize_keys(dict(request.query_params))
         _refuse_tokens_in_query(request)
         if request.method == "POST":
+            if forgery.is_cookie_write(request, spec):
+                forgery.check_cookie_write(request, services.settings.public_url)
             body = await read_body(request, services.settings.max_body_bytes)
             if body.strip():
                 params.update(

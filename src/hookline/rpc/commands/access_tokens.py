@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from hookline.auth import tokens
 from hookline.auth.cache import identity_changed
-from hookline.errors import NotFound, RestrictionError
+from hookline.errors import AuthorizationError, NotFound, RestrictionError
 from hookline.ids import new_id
 from hookline.rpc.context import Context
 from hookline.rpc.models import Empty, Model, Name
@@ -115,6 +115,22 @@ async def _own(ctx: Context, token_id: UUID) -> AccessToken:
     return _record(ctx, row)
 
 
+def _within_calling_token(ctx: Context, expires_at: datetime | None) -> None:
+    """A token may hand out only what it holds: no token that outlives it, or
+    a short-lived leaked token would buy a permanent one. (Nor a wider scope:
+    a read-scoped token calls get-* commands only, so it never gets here.)
+    Sessions are not concerned: a person signed in chooses freely."""
+    caller = ctx.identity
+    if caller is None or caller.via != "token" or caller.expires_at is None:
+        return
+    if expires_at is None or expires_at > caller.expires_at:
+        raise AuthorizationError(
+            "expiry-beyond-caller",
+            "a token may not give out a token that outlives it: this one expires at "
+            f"{caller.expires_at.isoformat()}, so give an expiration that ends by then",
+        )
+
+
 def _issue(ctx: Context) -> tuple[str, dict[str, object]]:
     value = tokens.new_token()
     return value, {
@@ -128,7 +144,9 @@ async def create_access_token(ctx: Context, params: CreateAccessToken) -> Create
     """Create a personal access token for programs: send it as
     `Authorization: Token <token>`. The token is shown in this answer only. An
     expiration is a duration (720h = 30 days, or ISO-8601 like P30D); without
-    one the token never expires. Scope "read" limits it to get-* commands."""
+    one the token never expires. Scope "read" limits it to get-* commands.
+    Called with a token, the new token may not outlive the caller (403
+    expiry-beyond-caller); a read-scoped token may not call this at all."""
     limit = ctx.services.settings.max_tokens_per_profile
     live = await ctx.conn.scalar(
         select(func.count())
@@ -143,9 +161,10 @@ async def create_access_token(ctx: Context, params: CreateAccessToken) -> Create
             "max-quote-reached",
             f"a person may hold at most {limit} live access tokens; revoke one first",
         )
+    expires_at = ctx.now + params.expiration if params.expiration is not None else None
+    _within_calling_token(ctx, expires_at)
     value, secret = _issue(ctx)
     token_id = new_id()
-    expires_at = ctx.now + params.expiration if params.expiration is not None else None
     await ctx.conn.execute(
         insert(access_tokens).values(
             id=token_id,
@@ -206,8 +225,12 @@ async def rename_access_token(ctx: Context, params: RenameAccessToken) -> Access
 @commands.command("rotate-access-token", params=TokenId, result=CreatedAccessToken)
 async def rotate_access_token(ctx: Context, params: TokenId) -> CreatedAccessToken:
     """Replace a token's value, keeping its name, scope and expiry. The old
-    value stops working at once; the new one is shown in this answer only."""
+    value stops working at once; the new one is shown in this answer only.
+    Called with a token, only tokens that do not outlive it (403
+    expiry-beyond-caller)."""
     current = await _own(ctx, params.id)
+    # A new value is a new token for whoever asked: the same bounds apply.
+    _within_calling_token(ctx, current.expires_at)
     value, secret = _issue(ctx)
     await ctx.conn.execute(
         update(access_tokens)

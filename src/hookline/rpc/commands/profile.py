@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from pydantic import PrivateAttr
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.auth import sessions
 from hookline.auth.cache import identity_changed
+from hookline.auth.ratelimit import address_key
 from hookline.errors import AuthenticationError, RestrictionError, ValidationError
 from hookline.ids import ZERO_ID, new_id
-from hookline.rpc.context import Context, CookieChange
+from hookline.rpc.context import CallInfo, Context, CookieChange
 from hookline.rpc.models import Email, Empty, Model, Name, Password
 from hookline.rpc.registry import CommandGroup
+from hookline.services import Services
 from hookline.storage.tables import profiles, team_members, teams
 
 commands = CommandGroup()
@@ -34,11 +37,17 @@ class RegisterProfile(Model):
     email: Email
     password: Password
     fullname: Name
+    # Set by prepare_registration; never read from the request.
+    _password_hash: str = PrivateAttr(default="")
 
 
 class LoginWithPassword(Model):
     email: Email
     password: str
+    # Set by verify_login: the profile whose password matched, and the hash it
+    # matched; never read from the request.
+    _profile_id: UUID = PrivateAttr(default=ZERO_ID)
+    _password_hash: str = PrivateAttr(default="")
 
 
 class UpdateProfile(Model):
@@ -80,10 +89,25 @@ async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
     return Profile.model_validate(row._mapping)
 
 
-@commands.command("register-profile", params=RegisterProfile, result=Profile, auth=False)
+async def prepare_registration(services: Services, call: CallInfo, params: RegisterProfile) -> None:
+    """Count the sign-up against its address, then hash the password, both
+    before the write transaction: argon2 takes tens of milliseconds of CPU,
+    which on SQLite would hold the write lock every other writer waits for."""
+    services.signup_limiter.attempt(address_key(call.client_ip))
+    params._password_hash = await services.passwords.hash(params.password)
+
+
+@commands.command(
+    "register-profile",
+    params=RegisterProfile,
+    result=Profile,
+    auth=False,
+    prepare=prepare_registration,
+)
 async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
     """Create an account with an e-mail address, a password (8 characters or more)
-    and a full name. Log in afterwards with login-with-password."""
+    and a full name. Log in afterwards with login-with-password. Each address
+    may sign up a limited number of times an hour (429 with Retry-After)."""
     taken = await ctx.conn.scalar(select(profiles.c.id).where(profiles.c.email == params.email))
     if taken is not None:
         raise ValidationError("email-already-exists", "an account with this e-mail exists")
@@ -94,7 +118,7 @@ async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
                 id=profile_id,
                 email=params.email,
                 fullname=params.fullname,
-                password_hash=await ctx.services.passwords.hash(params.password),
+                password_hash=params._password_hash,
                 created_at=ctx.now,
                 updated_at=ctx.now,
             )
@@ -106,33 +130,66 @@ async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
     return await load_profile(ctx, profile_id)
 
 
-@commands.command("login-with-password", params=LoginWithPassword, result=Profile, auth=False)
+_WRONG_CREDENTIALS = "the e-mail or the password is wrong"
+
+
+async def verify_login(services: Services, call: CallInfo, params: LoginWithPassword) -> None:
+    """Count the attempt, then check the password, before the write
+    transaction (argon2 would hold SQLite's write lock meanwhile).
+
+    The attempt is counted before the check and in one step with it, so
+    parallel guesses get no more tries than the limit; a success takes it
+    back. Counted per account and address, and per address, never per
+    account alone: failures from one address do not lock the owner out."""
+    limiter = services.login_limiter
+    address = address_key(call.client_ip)
+    account_here = f"account:{params.email}|{address}"
+    attempt = limiter.attempt(account_here, address)
+    async with services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(profiles.c.id, profiles.c.password_hash).where(
+                    profiles.c.email == params.email
+                )
+            )
+        ).first()
+    password_hash = row.password_hash if row is not None else None
+    if not await services.passwords.verify(password_hash, params.password) or row is None:
+        raise ValidationError("wrong-credentials", _WRONG_CREDENTIALS)
+    limiter.reset(account_here)
+    limiter.forgive(attempt, address)
+    params._profile_id = row.id
+    params._password_hash = row.password_hash
+
+
+@commands.command(
+    "login-with-password",
+    params=LoginWithPassword,
+    result=Profile,
+    auth=False,
+    prepare=verify_login,
+)
 async def login_with_password(ctx: Context, params: LoginWithPassword) -> Profile:
     """Check e-mail and password and start a session: the answer sets an
-    HttpOnly, SameSite=Lax session cookie. Repeated failures for one account or
-    from one address are refused for a while (429 with Retry-After)."""
-    limiter = ctx.services.login_limiter
-    keys = (f"email:{params.email}", f"ip:{ctx.call.client_ip}")
-    limiter.check(*keys)
-    row = (
-        await ctx.conn.execute(
-            select(profiles.c.id, profiles.c.password_hash).where(profiles.c.email == params.email)
-        )
-    ).first()
-    password_hash = row.password_hash if row is not None else None
-    if not await ctx.services.passwords.verify(password_hash, params.password) or row is None:
-        limiter.record_failure(*keys)
-        raise ValidationError("wrong-credentials", "the e-mail or the password is wrong")
-    limiter.reset(keys[0])
+    HttpOnly, SameSite=Lax session cookie. Repeated failures for one account
+    from one address, or for any accounts from one address, are refused for a
+    while (429 with Retry-After); others keep signing in to that account."""
+    profile_id = params._profile_id
+    current = await ctx.conn.scalar(
+        select(profiles.c.password_hash).where(profiles.c.id == profile_id)
+    )
+    if current is None or current != params._password_hash:
+        # The password changed, or the profile went, since it was checked.
+        raise ValidationError("wrong-credentials", _WRONG_CREDENTIALS)
     settings = ctx.services.settings
     if ctx.call.session_key:
         # A fresh session id at every login: a planted cookie is never promoted.
         await sessions.delete_session(ctx.conn, settings.secret_key, ctx.call.session_key)
     key = await sessions.create_session(
-        ctx.conn, settings.secret_key, row.id, ctx.now, settings.session_max_age_s
+        ctx.conn, settings.secret_key, profile_id, ctx.now, settings.session_max_age_s
     )
     ctx.call.cookies.append(CookieChange(sessions.COOKIE_NAME, key, settings.session_max_age_s))
-    return await load_profile(ctx, row.id)
+    return await load_profile(ctx, profile_id)
 
 
 @commands.command("logout", params=Empty, result=None, auth=False)

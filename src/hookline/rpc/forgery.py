@@ -1,0 +1,94 @@
+"""Cookie-authenticated writes come from Hookline's own pages, or not at all.
+
+A browser attaches the session cookie to every request for this host, whoever's
+page sends it. A page of another origin (another site, or the same site on
+another port or subdomain) may send "simple" requests without asking: form
+posts, ``text/plain`` bodies, a query string. A JSON or Transit content type
+makes the browser ask first (a CORS preflight, which Hookline never grants).
+
+So a command that changes data, sent with the session cookie and no token,
+takes its params only from a body of one of those content types, and its
+``Sec-Fetch-Site`` (or, from browsers without it, ``Origin``) must name this
+origin. Requests with neither header are not from a browser's page and pass;
+token-authenticated calls and calls without the cookie are not concerned."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from hookline import codec
+from hookline.auth.sessions import COOKIE_NAME
+from hookline.errors import AuthorizationError
+from hookline.rpc.registry import CommandSpec
+
+BODY_TYPES = (codec.JSON, codec.TRANSIT)
+# "none": the person started the request (address bar, bookmark), not a page.
+_TRUSTED_FETCH_SITES = ("same-origin", "none")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_cookie_write(request: Request, spec: CommandSpec) -> bool:
+    """A command that changes data, sent by a browser holding a session."""
+    return (
+        not spec.is_query
+        and bool(request.cookies.get(COOKIE_NAME))
+        and "authorization" not in request.headers
+    )
+
+
+def check_cookie_write(request: Request, public_url: str) -> None:
+    """Refuse (403) a cookie-authenticated write another origin could have sent."""
+    if not _from_own_origin(request, public_url):
+        raise AuthorizationError(
+            "cross-origin-request",
+            "a command that changes data, sent with a session cookie, must come from "
+            "Hookline's own pages; programs send an access token instead",
+        )
+    if request.query_params:
+        raise AuthorizationError(
+            "params-in-query",
+            "with a session cookie, a command that changes data takes its params "
+            "from the body only, never from the query string",
+        )
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in BODY_TYPES:
+        raise AuthorizationError(
+            "json-body-required",
+            "with a session cookie, send a command that changes data with "
+            f"content-type {codec.JSON} or {codec.TRANSIT}",
+        )
+
+
+def _from_own_origin(request: Request, public_url: str) -> bool:
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site.strip().lower() in _TRUSTED_FETCH_SITES
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    given = _origin(origin)
+    if given is None:
+        return False
+    # The public address, or the address this request was sent to (the same
+    # unless a proxy changes it).
+    own = {_origin(public_url)}
+    host = request.headers.get("host")
+    if host:
+        own.add(_origin(f"{request.url.scheme}://{host}"))
+    return given in own
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host:port`` with the default port spelt out, or None
+    (``null``, a malformed value)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return f"{scheme}://{parts.hostname}:{port or _DEFAULT_PORTS[scheme]}"
