@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transit.reader import Reader
 
-from hookline.errors import ValidationError
 from hookline import codec
+from hookline.errors import ValidationError
 
 
 @pytest.mark.parametrize("key", ["teamId", "team-id", "team_id", "TeamId"])

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from hookline.delivery.service import Worker
 from hookline.delivery.store import queue_depth
 from hookline.logs import AccessLogMiddleware
+from hookline.oauth import endpoints as oauth
 from hookline.rpc import docs
 from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
@@ -49,7 +50,16 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/static/")
+_MACHINE_PATHS = (
+    "/api/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/introspect",
+    "/.well-known/",
+)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -105,6 +115,10 @@ def create_app(
             ),
             Route("/api/_doc", doc_page),
             Route("/api/openapi.json", openapi_document),
+            Route("/oauth/token", oauth.token, methods=["GET", "POST"]),
+            Route("/oauth/revoke", oauth.revoke, methods=["GET", "POST"]),
+            Route("/oauth/introspect", oauth.introspect, methods=["GET", "POST"]),
+            Route("/.well-known/oauth-authorization-server", oauth.metadata_endpoint),
             Route("/healthz", health),
             Route("/metrics", metrics),
             *web_routes(),

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hookline import codec
 from hookline.auth import tokens
 from hookline.auth.identity import Credentials
 from hookline.auth.sessions import COOKIE_NAME
@@ -19,7 +20,7 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
-from hookline import codec
+from hookline.oauth import secrets as oauth_secrets
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
@@ -91,7 +92,9 @@ _TOKEN_QUERY_KEYS = frozenset({"access_token", "auth_token", "authorization", "a
 def _refuse_tokens_in_query(request: Request) -> None:
     """URLs end up in logs, histories and referrers: a token there is refused."""
     for key, value in request.query_params.multi_items():
-        if key.lower().replace("-", "_") in _TOKEN_QUERY_KEYS or value.startswith(tokens.PREFIX):
+        if key.lower().replace("-", "_") in _TOKEN_QUERY_KEYS or value.startswith(
+            (tokens.PREFIX, *oauth_secrets.PREFIXES)
+        ):
             raise AuthenticationError(
                 "token-in-query",
                 "send tokens in the Authorization header, never in the URL",

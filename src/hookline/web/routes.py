@@ -12,6 +12,7 @@ from hookline.web.views import (
     auth,
     catalogue,
     deliveries,
+    oauth_consent,
     teams,
     tokens,
     webhook_page,
@@ -52,5 +53,6 @@ def routes() -> list[BaseRoute]:
         Route("/settings/tokens", page(tokens.create_token), methods=POST),
         Route("/settings/tokens/{token_id}/rename", page(tokens.rename_token), methods=POST),
         Route("/settings/tokens/{token_id}/revoke", page(tokens.revoke_token), methods=POST),
+        Route("/oauth/authorize", public_page(oauth_consent.authorize), methods=BOTH),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
