@@ -302,7 +302,7 @@ oauth_grants = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
-    # person | client | code-reused | refresh-reused | application-deleted
+    # person | client | code-reused | refresh-reused
     Column("revoked_reason", String(32), nullable=True),
     Index(None, "profile_id"),
     Index(None, "application_id"),
