@@ -6,7 +6,8 @@ import pytest
 
 from hookline.oauth import secrets
 from tests.helpers import ApiFactory
-from tests.oauth.flow import REDIRECT, register
+from tests.oauth.flow import REDIRECT, call, register, tokens_for
+from tests.web.client import WebFactory
 
 
 async def test_create_shows_the_secret_once_and_keeps_only_its_hash(
@@ -91,3 +92,16 @@ async def test_redirect_uris_that_can(api_factory: ApiFactory, uri: str) -> None
     owner = await api_factory.user()
     app = await register(owner, uris=[uri])
     assert app["redirectUris"] == [uri]
+
+
+async def test_deleting_an_application_ends_its_tokens(
+    web: WebFactory, api_factory: ApiFactory
+) -> None:
+    person = await web.user()
+    assert person.api is not None
+    app = await register(person.api)
+    http = (await api_factory.anonymous()).client
+    tokens = await tokens_for(person, http, app)
+    assert (await call(http, tokens["access_token"], "get-profile")).status_code == 200
+    await person.api.call("delete-oauth-application", {"id": app["id"]})
+    assert (await call(http, tokens["access_token"], "get-profile")).status_code == 401

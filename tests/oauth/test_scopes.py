@@ -30,6 +30,7 @@ async def test_a_read_token_is_refused_on_a_write(web: WebFactory, api_factory: 
     body = refused.json()
     assert body["type"] == "authorization" and body["code"] == "insufficient-scope"
     assert "create-team" in body["hint"] and "write" in body["hint"]
+    assert refused.headers["www-authenticate"] == 'Bearer error="insufficient_scope"'
 
 
 async def test_no_scope_reaches_credentials_or_the_account(

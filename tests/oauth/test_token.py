@@ -3,6 +3,7 @@ codes, PKCE, refresh rotation, reuse detection, RFC 6749 §5.2 errors."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -234,7 +235,17 @@ async def test_an_access_token_expires_after_an_hour(
     clock.advance(seconds=3601)
     expired = await call(http, tokens["access_token"], "get-profile")
     assert expired.status_code == 401 and expired.json()["code"] == "token-expired"
+    assert expired.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
     refreshed = await token_request(
         http, app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
     assert refreshed.status_code == 200
+
+
+async def test_two_exchanges_of_one_code_at_once_give_one_pair(
+    web: WebFactory, api_factory: ApiFactory
+) -> None:
+    person, http, app = await _setup(web, api_factory)
+    code, verifier = await code_for(person, app)
+    answers = await asyncio.gather(*(exchange(http, app, code, verifier) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]

@@ -86,6 +86,19 @@ def apply_cookies(response: Response, call: CallInfo, secure: bool) -> None:
             )
 
 
+def bearer_challenge(authorization: str | None, error: HooklineError) -> str | None:
+    """RFC 6750 §3: a request with a Bearer token that is refused for it
+    says why in ``WWW-Authenticate``, as OAuth client libraries expect."""
+    if authorization is None or not authorization.strip().lower().startswith("bearer "):
+        return None
+    if error.type == "authentication":
+        hint = error.hint.replace('"', "'")
+        return f'Bearer error="invalid_token", error_description="{hint}"'
+    if error.code == "insufficient-scope":
+        return 'Bearer error="insufficient_scope"'
+    return None
+
+
 _TOKEN_QUERY_KEYS = frozenset({"access_token", "auth_token", "authorization", "api_key"})
 
 
@@ -139,7 +152,11 @@ async def rpc_endpoint(request: Request) -> Response:
         return response
     except HooklineError as error:
         request.state.error_code = error.code
-        return error_response(error, transit)
+        response = error_response(error, transit)
+        challenge = bearer_challenge(request.headers.get("authorization"), error)
+        if challenge is not None:
+            response.headers["WWW-Authenticate"] = challenge
+        return response
     except Exception as error:
         if is_database_outage(error):
             log.warning("database unavailable", extra={"command": name})
