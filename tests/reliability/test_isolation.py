@@ -14,6 +14,8 @@ import pytest
 from hookline.rpc.commands import build_registry
 from hookline.rpc.registry import CommandSpec
 from tests.helpers import Api, ApiFactory, team_with_members
+from tests.oauth.flow import tokens_for
+from tests.web.client import WebClient
 
 REGISTRY = build_registry()
 
@@ -41,7 +43,12 @@ NOUNS = {
     "webhook-delivery": "delivery",
     "access-token": "token",
     "comment-thread": "thread",
+    "oauth-application": "application",
+    "oauth-application-secret": "application",
+    "oauth-grant": "grant",
 }
+# Objects of a person rather than a team: another member's is not found.
+PERSONAL = {"token", "application", "grant"}
 VERBS = (
     "get-",
     "create-",
@@ -55,6 +62,7 @@ VERBS = (
     "recover-",
     "send-",
     "leave-",
+    "revoke-",
 )
 # Values for the other required params, valid enough to reach the permission check.
 SAMPLES: dict[str, Any] = {
@@ -128,6 +136,13 @@ async def build_world(factory: ApiFactory) -> World:
             ids["delivery"] = items[0]["id"]
     if token := await maybe("create-access-token", {"name": "T"}):
         ids["token"] = token["id"]
+    application = await maybe(
+        "create-oauth-application", {"name": "A", "redirectUris": ["http://127.0.0.1:9/cb"]}
+    )
+    if application:
+        ids["application"] = application["id"]
+        await tokens_for(WebClient(owner.client, owner), owner.client, application)
+        ids["grant"] = (await owner.call("get-oauth-grants"))[0]["id"]
     outsider = await factory.user("outsider")
     await outsider.call("create-team", {"name": "Elsewhere"})
     return World(team, members, outsider, await factory.anonymous(), ids)
@@ -168,8 +183,7 @@ async def test_other_tenants_and_low_roles_are_refused(
         return
     status, body = await viewer.error(spec.name, params)
     kinds = set(id_fields(spec).values())
-    if kinds == {"token"}:
-        # Tokens belong to a person, not a team: another member's is not found.
+    if kinds <= PERSONAL:
         assert (status, body["type"]) == (404, "not-found"), (spec.name, body)
     else:
         assert status == 403 and body["code"] == "insufficient-permissions", (spec.name, body)
