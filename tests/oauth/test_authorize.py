@@ -114,3 +114,12 @@ async def test_the_metadata_document(api_factory: ApiFactory) -> None:
     AuthorizationServerMetadata(document).validate()
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert document["token_endpoint"] == "http://127.0.0.1:6060/oauth/token"
+
+
+async def test_an_odd_scope_goes_back_as_invalid_scope(web: WebFactory) -> None:
+    person = await web.user()
+    assert person.api is not None
+    app = await register(person.api)
+    answer = await person.get(authorize_url(app, pkce()[1], scope='read "é\\'))
+    assert answer.status_code == 303
+    assert query(answer.headers["location"])["error"] == "invalid_scope"

@@ -249,3 +249,26 @@ async def test_two_exchanges_of_one_code_at_once_give_one_pair(
     code, verifier = await code_for(person, app)
     answers = await asyncio.gather(*(exchange(http, app, code, verifier) for _ in range(4)))
     assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
+
+
+async def test_echoed_input_never_breaks_an_error(web: WebFactory, api_factory: ApiFactory) -> None:
+    """error_description may hold no quote, backslash or non-ASCII: what the
+    request said is echoed with those replaced, not a 500."""
+    person, http, app = await _setup(web, api_factory)
+    tokens = await tokens_for(person, http, app)
+    for scope in ('read "x', "read \\x", "read é"):
+        answer = await token_request(
+            http,
+            app,
+            grant_type="refresh_token",
+            refresh_token=tokens["refresh_token"],
+            scope=scope,
+        )
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_scope", scope
+    twice = await http.post(
+        "/oauth/token",
+        content="%22%C3%A9=1&%22%C3%A9=2",
+        auth=(app["clientId"], app["clientSecret"]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.status_code == 400 and twice.json()["error"] == "invalid_request"

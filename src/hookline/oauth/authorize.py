@@ -19,6 +19,7 @@ from hookline.oauth.protocol import (
     InvalidRequestError,
     InvalidScopeError,
     UnsupportedResponseTypeError,
+    printable,
 )
 from hookline.oauth.store import Application, find_application
 
@@ -132,5 +133,5 @@ async def read_request(
     try:
         asked = scopes.parse(params.get("scope"))
     except scopes.ScopeError as error:
-        raise fail(InvalidScopeError(description=str(error))) from None
+        raise fail(InvalidScopeError(description=printable(str(error)))) from None
     return AuthorizationRequest(application, redirect_uri, asked, state, challenge)

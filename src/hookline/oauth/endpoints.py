@@ -29,6 +29,7 @@ from hookline.oauth.protocol import (
     UnsupportedGrantTypeError,
     error_response,
     invalid_client,
+    printable,
     s256,
 )
 from hookline.rpc.transport import client_ip, read_body
@@ -54,7 +55,7 @@ async def _form(request: Request, services: Services) -> dict[str, str]:
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
-            raise InvalidRequestError(description=f"{name} is sent more than once")
+            raise InvalidRequestError(description=f"{printable(name[:40])} is sent more than once")
         if value:
             form[name] = value
     return form
@@ -137,7 +138,7 @@ async def _refresh(
     try:
         asked = scopes.parse(form["scope"]) if "scope" in form else granted
     except scopes.ScopeError as error:
-        raise InvalidScopeError(description=str(error)) from None
+        raise InvalidScopeError(description=printable(str(error))) from None
     if not asked <= granted:
         raise InvalidScopeError(description="a refresh cannot add scopes to the grant")
     await store.drop_expired_tokens(conn, row.grant_id, now)

@@ -30,6 +30,13 @@ CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def printable(text: str) -> str:
+    """``text`` with what an ``error_description`` may not hold (RFC 6749
+    §5.2: no quote, backslash or non-ASCII) replaced, for descriptions that
+    echo the request."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
 def s256(verifier: str) -> str:
     """BASE64URL(SHA256(verifier)) without padding (RFC 7636 §4.2)."""
     challenge: str = create_s256_code_challenge(verifier)

@@ -30,7 +30,7 @@ def parse(text: str | None) -> frozenset[str]:
         return frozenset({DEFAULT})
     unknown = [name for name in names if name not in DESCRIPTIONS]
     if unknown:
-        raise ScopeError(f"unknown scope {unknown[0]!r}; offered: {' '.join(SUPPORTED)}")
+        raise ScopeError(f"unknown scope {unknown[0][:40]!r}; offered: {' '.join(SUPPORTED)}")
     return frozenset(names)
 
 
