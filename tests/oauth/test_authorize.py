@@ -123,3 +123,9 @@ async def test_an_odd_scope_goes_back_as_invalid_scope(web: WebFactory) -> None:
     answer = await person.get(authorize_url(app, pkce()[1], scope='read "é\\'))
     assert answer.status_code == 303
     assert query(answer.headers["location"])["error"] == "invalid_scope"
+
+
+async def test_a_client_id_with_a_nul_is_an_unknown_application(web: WebFactory) -> None:
+    person = await web.user()
+    answer = await person.get("/oauth/authorize?client_id=ab%00c&redirect_uri=https%3A%2F%2Fa")
+    assert answer.status_code == 400 and "not registered" in text(answer.text)

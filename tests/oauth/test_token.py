@@ -272,3 +272,14 @@ async def test_echoed_input_never_breaks_an_error(web: WebFactory, api_factory: 
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert twice.status_code == 400 and twice.json()["error"] == "invalid_request"
+
+
+async def test_a_client_id_no_client_could_have_is_invalid_client(
+    web: WebFactory, api_factory: ApiFactory
+) -> None:
+    _, http, app = await _setup(web, api_factory)
+    for client_id in ("ab\x00c", "é" * 24, app["clientId"] + "x"):
+        answer = await http.post(
+            "/oauth/token", data={"grant_type": "refresh_token", "client_id": client_id}
+        )
+        assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"

@@ -44,6 +44,12 @@ def new_client_id() -> str:
     return "".join(secrets.choice(tokens.ALPHABET) for _ in range(CLIENT_ID_LENGTH))
 
 
+def plausible_client_id(value: str) -> bool:
+    """Whether ``value`` could be a client id: anything else is refused
+    before the database sees it (PostgreSQL text cannot even hold a NUL)."""
+    return len(value) == CLIENT_ID_LENGTH and all(c in tokens.ALPHABET for c in value)
+
+
 def new_code() -> str:
     return secrets.token_urlsafe(32)
 

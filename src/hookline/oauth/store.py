@@ -40,6 +40,8 @@ class Application:
 
 
 async def find_application(conn: AsyncConnection, client_id: str) -> Application | None:
+    if not secrets.plausible_client_id(client_id):
+        return None
     row = (
         await conn.execute(
             select(oauth_applications).where(oauth_applications.c.client_id == client_id)
