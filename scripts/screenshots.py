@@ -9,12 +9,16 @@ drift far from what the pages show."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -34,6 +38,7 @@ PAGES = (
     "login",
     "team",
     "tokens",
+    "consent",
     "webhooks",
     "webhook",
     "history",
@@ -112,6 +117,30 @@ def _seed(base: str, receiver: str, suffix: str) -> tuple[str, dict[str, Any], d
         other.close()
 
 
+def _authorization_url(base: str, session: str) -> str:
+    """Where an application Ada registered sends her to ask for access."""
+    api = ApiCaller(base, session=session)
+    try:
+        app = api.call(
+            "create-oauth-application",
+            {"name": "Board sync", "redirectUris": ["https://board-sync.example/callback"]},
+        )
+    finally:
+        api.close()
+    digest = hashlib.sha256(secrets.token_urlsafe(48).encode()).digest()
+    return f"{base}/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": app["clientId"],
+            "redirect_uri": "https://board-sync.example/callback",
+            "scope": "read webhooks",
+            "state": "af0ifjsldkj",
+            "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+
+
 def capture(browser: Browser, base: str, receiver: str, out: Path) -> list[Path]:
     """Save one PNG per name in PAGES into ``out``; answers the files."""
     out.mkdir(parents=True, exist_ok=True)
@@ -142,6 +171,8 @@ def capture(browser: Browser, base: str, receiver: str, out: Path) -> list[Path]
         page.get_by_label("Expiration").select_option(label="30 days")
         page.get_by_role("button", name="Create token").click()
         shot(page, "tokens", full_page=True)
+        page.goto(_authorization_url(base, session))
+        shot(page, "consent")
         page.goto(f"{base}/teams/{team['id']}/webhooks")
         page.locator("tr", has_text="Orders service").get_by_text("Actions").click()
         shot(page, "webhooks")

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from hookline.delivery.queue import queue_depth
 from hookline.delivery.service import Worker
 from hookline.logs import AccessLogMiddleware
+from hookline.oauth import endpoints as oauth
 from hookline.rpc import docs
 from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
@@ -70,7 +71,16 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-_MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/static/")
+_MACHINE_PATHS = (
+    "/api/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/introspect",
+    "/.well-known/",
+)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -127,6 +137,10 @@ def create_app(
             Route("/api/_doc", doc_page),
             Route("/api/_doc.css", doc_stylesheet),
             Route("/api/openapi.json", openapi_document),
+            Route("/oauth/token", oauth.token, methods=["GET", "POST"]),
+            Route("/oauth/revoke", oauth.revoke, methods=["GET", "POST"]),
+            Route("/oauth/introspect", oauth.introspect, methods=["GET", "POST"]),
+            Route("/.well-known/oauth-authorization-server", oauth.metadata_endpoint),
             Route("/healthz", health),
             Route("/metrics", metrics),
             *web_routes(),

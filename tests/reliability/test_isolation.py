@@ -14,6 +14,8 @@ import pytest
 from hookline.rpc.commands import build_registry
 from hookline.rpc.registry import CommandSpec
 from tests.helpers import Api, ApiFactory, team_with_members
+from tests.oauth.flow import tokens_for
+from tests.web.client import WebClient
 
 REGISTRY = build_registry()
 
@@ -42,7 +44,12 @@ NOUNS = {
     "access-token": "token",
     "comment-thread": "thread",
     "team-invitation": "invitation",
+    "oauth-application": "application",
+    "oauth-application-secret": "application",
+    "oauth-grant": "grant",
 }
+# Objects of a person rather than a team: another member's is not found.
+PERSONAL = {"token", "application", "grant"}
 VERBS = (
     "get-",
     "create-",
@@ -56,6 +63,7 @@ VERBS = (
     "recover-",
     "send-",
     "leave-",
+    "revoke-",
 )
 # Values for the other required params, valid enough to reach the permission check.
 SAMPLES: dict[str, Any] = {
@@ -134,6 +142,13 @@ async def build_world(factory: ApiFactory) -> World:
         ids["invitation"] = invited["id"]
     if token := await maybe("create-access-token", {"name": "T"}):
         ids["token"] = token["id"]
+    application = await maybe(
+        "create-oauth-application", {"name": "A", "redirectUris": ["http://127.0.0.1:9/cb"]}
+    )
+    if application:
+        ids["application"] = application["id"]
+        await tokens_for(WebClient(owner.client, owner), owner.client, application)
+        ids["grant"] = (await owner.call("get-oauth-grants"))[0]["id"]
     outsider = await factory.user("outsider")
     await outsider.call("create-team", {"name": "Elsewhere"})
     return World(team, members, outsider, await factory.anonymous(), ids)
@@ -174,8 +189,7 @@ async def test_other_tenants_and_low_roles_are_refused(
         return
     status, body = await viewer.error(spec.name, params)
     kinds = set(id_fields(spec).values())
-    if kinds == {"token"}:
-        # Tokens belong to a person, not a team: another member's is not found.
+    if kinds <= PERSONAL:
         assert (status, body["type"]) == (404, "not-found"), (spec.name, body)
     else:
         assert status == 403 and body["code"] == "insufficient-permissions", (spec.name, body)

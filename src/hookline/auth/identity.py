@@ -1,5 +1,6 @@
-"""Who is calling: an access token (``Authorization: Token <t>``) or a browser
-session cookie. A request without either is anonymous."""
+"""Who is calling: a personal access token or an OAuth access token
+(``Authorization: Token <t>`` or ``Bearer <t>``), or a browser session
+cookie. A request without either is anonymous."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from hookline.auth import tokens
 from hookline.auth.ratelimit import address_key
 from hookline.auth.sessions import find_session
 from hookline.errors import AuthenticationError
+from hookline.oauth import secrets as oauth_secrets
+from hookline.oauth import store as oauth_store
 from hookline.storage.tables import access_tokens
 
 if TYPE_CHECKING:
@@ -29,13 +32,16 @@ USAGE_INTERVAL_S = 60.0
 @dataclass(frozen=True)
 class Identity:
     profile_id: UUID
-    via: Literal["session", "token"]
+    via: Literal["session", "token", "oauth"]
     session_id: UUID | None = None
     token_id: UUID | None = None
-    # "full", or "read" for tokens that may call get-* commands only
+    # "full", or "read" for tokens that may call get-* commands only; for an
+    # OAuth access token its scopes, space-separated (see hookline.rpc.scopes)
     scope: str = "full"
     # When the calling token expires (None: never, or not a token)
     expires_at: datetime | None = None
+    # The OAuth grant an OAuth access token belongs to.
+    grant_id: UUID | None = None
 
 
 def _refuse(services: Services, client_ip: str, code: str, hint: str) -> AuthenticationError:
@@ -103,23 +109,41 @@ def _token_value(services: Services, authorization: str, client_ip: str) -> str:
         raise _refuse(
             services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
         )
-    if not tokens.well_formed(token):
+    if not tokens.well_formed(token) and not oauth_secrets.well_formed(
+        token, oauth_secrets.ACCESS_PREFIX
+    ):
         raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
     return token
+
+
+async def _lookup(
+    services: Services, conn: AsyncConnection, token: str
+) -> tokens.TokenRecord | None:
+    """A personal or OAuth access token's record, from the cache if there."""
+    oauth = token.startswith(oauth_secrets.ACCESS_PREFIX)
+    secret = services.settings.secret_key
+    if oauth:
+        digest = oauth_secrets.value_hash(secret, token, oauth_secrets.ACCESS_PREFIX)
+    else:
+        digest = tokens.token_hash(secret, token)
+    cache = services.identity_cache
+    record = cache.token(digest)
+    if record is None:
+        generation = cache.generation
+        if oauth:
+            record = await oauth_store.find_access_token(conn, digest)
+        else:
+            record = await tokens.find_token(conn, digest)
+        if record is not None:
+            cache.keep_token(digest, record, generation)
+    return record
 
 
 async def _from_token(
     services: Services, conn: AsyncConnection, authorization: str, client_ip: str
 ) -> Identity:
     token = _token_value(services, authorization, client_ip)
-    digest = tokens.token_hash(services.settings.secret_key, token)
-    cache = services.identity_cache
-    record = cache.token(digest)
-    if record is None:
-        generation = cache.generation
-        record = await tokens.find_token(conn, digest)
-        if record is not None:
-            cache.keep_token(digest, record, generation)
+    record = await _lookup(services, conn, token)
     # A revoked token is deleted, so it is indistinguishable from one that never
     # existed: both are "invalid-token", and nothing is kept about revoked values.
     if record is None:
@@ -127,6 +151,15 @@ async def _from_token(
     now = services.clock.now()
     if record.expires_at is not None and record.expires_at <= now:
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
+    if record.grant_id is not None:
+        return Identity(
+            record.profile_id,
+            "oauth",
+            token_id=record.id,
+            scope=record.scope,
+            expires_at=record.expires_at,
+            grant_id=record.grant_id,
+        )
     return Identity(
         record.profile_id,
         "token",
@@ -138,23 +171,31 @@ async def _from_token(
 
 async def note_usage(services: Services, identity: Identity | None, client_ip: str) -> None:
     """Record a token's last use (after the command's transaction: on SQLite a
-    write inside another transaction would wait for itself)."""
-    if identity is not None and identity.token_id is not None:
-        await _note_usage(services, identity.token_id, client_ip)
+    write inside another transaction would wait for itself); for an OAuth
+    token, its grant's."""
+    if identity is None:
+        return
+    if identity.grant_id is not None:
+        await _note_usage(services, identity.grant_id, client_ip, oauth=True)
+    elif identity.token_id is not None:
+        await _note_usage(services, identity.token_id, client_ip, oauth=False)
 
 
-async def _note_usage(services: Services, token_id: UUID, client_ip: str) -> None:
+async def _note_usage(services: Services, row_id: UUID, client_ip: str, *, oauth: bool) -> None:
     """Record last use at most once a minute per token, not on every request."""
     moment = time.monotonic()
-    last = services.token_usage.get(token_id)
+    last = services.token_usage.get(row_id)
     if last is not None and moment - last < USAGE_INTERVAL_S:
         return
-    services.token_usage[token_id] = moment
+    services.token_usage[row_id] = moment
     if len(services.token_usage) > 100_000:
         services.token_usage.clear()
     async with services.db.write() as conn:
+        if oauth:
+            await oauth_store.note_grant_use(conn, row_id, services.clock.now())
+            return
         await conn.execute(
             update(access_tokens)
-            .where(access_tokens.c.id == token_id)
+            .where(access_tokens.c.id == row_id)
             .values(last_used_at=services.clock.now(), last_used_ip=client_ip[:64])
         )

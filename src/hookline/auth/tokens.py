@@ -3,7 +3,11 @@
 A token is ``hlp_`` + 30 random base62 characters + 6 base62 characters of the
 CRC32 of the random part (40 characters). The checksum lets a malformed or
 mistyped token be refused without touching the database, and lets secret
-scanners recognise a real one. Only an HMAC of the token is stored."""
+scanners recognise a real one. Only an HMAC of the token is stored.
+
+OAuth access and refresh tokens and client secrets use the same shape with
+prefixes of their own (``hookline.oauth.secrets``), so each kind is
+recognisable on sight."""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RANDOM_LENGTH = 30
 CHECKSUM_LENGTH = 6
 LENGTH = len(PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH
-_SHAPE = re.compile(rf"^{PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}$")
+_BODY = re.compile(rf"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 PURPOSE = "access-token"
 
 
@@ -42,16 +46,16 @@ def checksum(random_part: str) -> str:
     return base62(zlib.crc32(random_part.encode()), CHECKSUM_LENGTH)
 
 
-def new_token() -> str:
+def new_token(prefix: str = PREFIX) -> str:
     random_part = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
-    return PREFIX + random_part + checksum(random_part)
+    return prefix + random_part + checksum(random_part)
 
 
-def well_formed(token: str) -> bool:
+def well_formed(token: str, prefix: str = PREFIX) -> bool:
     """Shape and checksum; no database needed."""
-    if not _SHAPE.match(token):
+    if not token.startswith(prefix) or not _BODY.fullmatch(token[len(prefix) :]):
         return False
-    random_part = token[len(PREFIX) : len(PREFIX) + RANDOM_LENGTH]
+    random_part = token[len(prefix) : len(prefix) + RANDOM_LENGTH]
     return same(checksum(random_part), token[-CHECKSUM_LENGTH:])
 
 
@@ -112,8 +116,11 @@ def _measure(value: str) -> timedelta:
 class TokenRecord:
     id: UUID
     profile_id: UUID
+    # "full" or "read"; for an OAuth access token its scopes, space-separated
     scope: str
     expires_at: datetime | None
+    # Set for an OAuth access token: the grant it belongs to.
+    grant_id: UUID | None = None
 
 
 async def find_token(conn: AsyncConnection, digest: str) -> TokenRecord | None:

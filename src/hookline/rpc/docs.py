@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 import hookline
+from hookline.oauth import scopes
 from hookline.rpc.catalogue import EventType, envelope, event_types, props_model
 from hookline.rpc.registry import CommandSpec, Registry
 
@@ -79,6 +80,7 @@ def _operation(spec: CommandSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         "x-added": spec.added,
         "x-auth": spec.auth,
         "x-webhook": spec.webhook,
+        "x-oauth-scopes": _ordered(spec.oauth_scopes),
     }
     if spec.webhook:
         from_catalogue = EventType(spec.name, spec.doc, _envelope(spec.name, props_model(spec)))
@@ -88,7 +90,21 @@ def _operation(spec: CommandSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         }
     if spec.auth:
         op["security"] = [{"token": []}, {"session": []}]
+        if spec.oauth_scopes:
+            op["security"].append({"oauth": _ordered(spec.oauth_scopes)})
     return op
+
+
+def _ordered(granted: frozenset[str]) -> list[str]:
+    return [name for name in scopes.SUPPORTED if name in granted]
+
+
+# What each scope reaches, in words (the table is the rule in hookline.rpc.scopes).
+SCOPE_REACH = {
+    scopes.READ: "every get-* command",
+    scopes.WRITE: "every command a full personal token may call",
+    scopes.WEBHOOKS: "the webhook and delivery commands, reading and changing",
+}
 
 
 def _envelope(name: str, props: Any) -> Any:
@@ -135,6 +151,18 @@ def openapi(registry: Registry, public_url: str) -> dict[str, Any]:
                     "in": "header",
                     "name": "Authorization",
                     "description": "Token <access token>",
+                },
+                "oauth": {
+                    "type": "oauth2",
+                    "description": "an application's token, limited by x-oauth-scopes",
+                    "flows": {
+                        "authorizationCode": {
+                            "authorizationUrl": f"{public_url}/oauth/authorize",
+                            "tokenUrl": f"{public_url}/oauth/token",
+                            "refreshUrl": f"{public_url}/oauth/token",
+                            "scopes": dict(scopes.DESCRIPTIONS),
+                        }
+                    },
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "hookline_session"},
             },
@@ -183,10 +211,18 @@ def html(registry: Registry, public_url: str) -> str:
                 if result
                 else None,
                 "event": events.get(spec.name),
+                "oauth_scopes": _ordered(spec.oauth_scopes),
             }
         )
+    oauth_scopes = [
+        {"name": name, "description": scopes.DESCRIPTIONS[name], "reach": SCOPE_REACH[name]}
+        for name in scopes.SUPPORTED
+    ]
     return _env.get_template("doc.html").render(
-        commands=commands, public_url=public_url, version=hookline.__version__
+        commands=commands,
+        public_url=public_url,
+        version=hookline.__version__,
+        oauth_scopes=oauth_scopes,
     )
 
 

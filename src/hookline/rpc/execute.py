@@ -89,7 +89,18 @@ def validate_params(spec: CommandSpec, raw: dict[str, Any]) -> pydantic.BaseMode
 def _admit(spec: CommandSpec, identity: Identity | None) -> None:
     if spec.auth and identity is None:
         raise AuthenticationError("authentication-required", "log in or send a token")
-    if identity is not None and identity.scope == "read" and not spec.is_query:
+    if identity is None:
+        return
+    if identity.via == "oauth":
+        granted = identity.scope.split()
+        if not spec.oauth_scopes.intersection(granted):
+            needed = " or ".join(sorted(spec.oauth_scopes)) or "a personal token or a session"
+            raise AuthorizationError(
+                "insufficient-scope",
+                f"this application's token ({' '.join(granted)}) may not call {spec.name}; "
+                f"it needs {needed}",
+            )
+    elif identity.scope == "read" and not spec.is_query:
         raise AuthorizationError(
             "insufficient-scope", "this token is read-only: it may call get-* commands only"
         )

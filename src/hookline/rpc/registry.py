@@ -3,8 +3,8 @@ explicit list of command modules."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -44,6 +44,8 @@ class CommandSpec:
     # for. It runs before the caller is identified, so only commands anyone
     # may call have one.
     prepare: Prepare | None = None
+    # The OAuth scopes whose tokens may call it (none: no OAuth token may).
+    oauth_scopes: frozenset[str] = frozenset()
 
     @property
     def is_query(self) -> bool:
@@ -100,13 +102,18 @@ class CommandGroup:
 
 
 class Registry:
-    def __init__(self, groups: Iterable[CommandGroup]) -> None:
+    def __init__(
+        self,
+        groups: Iterable[CommandGroup],
+        oauth_scopes: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self._commands: dict[str, CommandSpec] = {}
         for group in groups:
             for spec in group.commands:
                 if spec.name in self._commands:
                     raise ValueError(f"command {spec.name} is declared twice")
-                self._commands[spec.name] = spec
+                scopes = (oauth_scopes or {}).get(spec.name, frozenset())
+                self._commands[spec.name] = replace(spec, oauth_scopes=scopes)
 
     def get(self, name: str) -> CommandSpec | None:
         return self._commands.get(name)

@@ -20,6 +20,7 @@ from hookline.errors import (
     RestrictionError,
     Unavailable,
 )
+from hookline.oauth import secrets as oauth_secrets
 from hookline.rpc import forgery
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
@@ -86,13 +87,28 @@ def apply_cookies(response: Response, call: CallInfo, secure: bool) -> None:
             )
 
 
+def bearer_challenge(authorization: str | None, error: HooklineError) -> str | None:
+    """RFC 6750 §3: a request with a Bearer token that is refused for it
+    says why in ``WWW-Authenticate``, as OAuth client libraries expect."""
+    if authorization is None or not authorization.strip().lower().startswith("bearer "):
+        return None
+    if error.type == "authentication":
+        hint = error.hint.replace('"', "'")
+        return f'Bearer error="invalid_token", error_description="{hint}"'
+    if error.code == "insufficient-scope":
+        return 'Bearer error="insufficient_scope"'
+    return None
+
+
 _TOKEN_QUERY_KEYS = frozenset({"access_token", "auth_token", "authorization", "api_key"})
 
 
 def _refuse_tokens_in_query(request: Request) -> None:
     """URLs end up in logs, histories and referrers: a token there is refused."""
     for key, value in request.query_params.multi_items():
-        if key.lower().replace("-", "_") in _TOKEN_QUERY_KEYS or value.startswith(tokens.PREFIX):
+        if key.lower().replace("-", "_") in _TOKEN_QUERY_KEYS or value.startswith(
+            (tokens.PREFIX, *oauth_secrets.PREFIXES)
+        ):
             raise AuthenticationError(
                 "token-in-query",
                 "send tokens in the Authorization header, never in the URL",
@@ -141,7 +157,11 @@ async def rpc_endpoint(request: Request) -> Response:
         return response
     except HooklineError as error:
         request.state.error_code = error.code
-        return error_response(error, transit)
+        response = error_response(error, transit)
+        challenge = bearer_challenge(request.headers.get("authorization"), error)
+        if challenge is not None:
+            response.headers["WWW-Authenticate"] = challenge
+        return response
     except Exception as error:
         if is_database_outage(error):
             log.warning("database unavailable", extra={"command": name})

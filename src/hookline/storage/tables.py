@@ -277,3 +277,77 @@ instance_settings = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# --- OAuth 2 (hookline.oauth) -------------------------------------------------
+
+oauth_applications = Table(
+    "oauth_applications",
+    metadata,
+    _id(),
+    Column("client_id", String(32), nullable=False, unique=True),
+    _fk("owner_id", "profiles.id"),
+    Column("name", String(250), nullable=False),
+    # Exact strings; a request must name one of them.
+    Column("redirect_uris", JSONDocument, nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    # Keyed hash of the client secret (confidential clients only).
+    Column("secret_hash", String(64), nullable=True),
+    Column("secret_last4", String(4), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "owner_id"),
+)
+
+# One person's consent to one application, from the code's exchange on: every
+# token issued from it, refreshed or not, belongs to it. Revoking it (by the
+# person, by the client, or on a reused code or refresh token) deletes those
+# tokens and keeps the row, dated, for the person's history.
+oauth_grants = Table(
+    "oauth_grants",
+    metadata,
+    _id(),
+    _fk("application_id", "oauth_applications.id"),
+    _fk("profile_id", "profiles.id"),
+    Column("scope", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    # person | client | code-reused | refresh-reused
+    Column("revoked_reason", String(32), nullable=True),
+    Index(None, "profile_id"),
+    Index(None, "application_id"),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    _id(),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    _fk("application_id", "oauth_applications.id"),
+    _fk("profile_id", "profiles.id"),
+    Column("redirect_uri", String(2048), nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("scope", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    # The grant its exchange created, revoked if the code comes back.
+    _fk("grant_id", "oauth_grants.id", nullable=True),
+    Index(None, "expires_at"),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    _id(),
+    _fk("grant_id", "oauth_grants.id"),
+    # access | refresh
+    Column("kind", String(8), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    # A refresh token that was exchanged stays, so its reuse is recognised.
+    Column("rotated_at", UTCDateTime, nullable=True),
+    Index(None, "grant_id"),
+)

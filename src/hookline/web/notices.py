@@ -12,6 +12,8 @@ NOTICES = {
     "joined": "You joined the team.",
     "token-renamed": "The token was renamed.",
     "token-revoked": "The token was revoked: it no longer works.",
+    "application-deleted": "The application was deleted: its tokens no longer work.",
+    "grant-revoked": "The application's access was revoked: its tokens no longer work.",
     "webhook-updated": "The webhook was saved.",
     "webhook-deleted": "The webhook was deleted.",
     "test-sent": "A test event is on its way; its result appears in the history.",

@@ -9,9 +9,11 @@ from starlette.staticfiles import StaticFiles
 
 from hookline.web.pages import page, public_page
 from hookline.web.views import (
+    applications,
     auth,
     catalogue,
     deliveries,
+    oauth_consent,
     teams,
     tokens,
     webhook_page,
@@ -52,5 +54,24 @@ def routes() -> list[BaseRoute]:
         Route("/settings/tokens", page(tokens.create_token), methods=POST),
         Route("/settings/tokens/{token_id}/rename", page(tokens.rename_token), methods=POST),
         Route("/settings/tokens/{token_id}/revoke", page(tokens.revoke_token), methods=POST),
+        Route("/settings/applications", page(applications.list_applications), methods=GET),
+        Route("/settings/applications", page(applications.create_application), methods=POST),
+        Route(
+            "/settings/applications/{application_id}/rotate-secret",
+            page(applications.rotate_secret),
+            methods=POST,
+        ),
+        Route(
+            "/settings/applications/{application_id}/delete",
+            page(applications.delete_application),
+            methods=POST,
+        ),
+        Route("/settings/authorized-applications", page(applications.list_grants), methods=GET),
+        Route(
+            "/settings/authorized-applications/{grant_id}/revoke",
+            page(applications.revoke_grant),
+            methods=POST,
+        ),
+        Route("/oauth/authorize", public_page(oauth_consent.authorize), methods=BOTH),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

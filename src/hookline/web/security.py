@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def _policy(form_action: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action {form_action}",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = _policy("'self'")
 
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -27,6 +32,15 @@ PAGE_HEADERS = {
 
 
 def protect(response: Response) -> Response:
+    """The headers, keeping a policy the view set for itself."""
     for name, value in PAGE_HEADERS.items():
-        response.headers[name] = value
+        if name not in response.headers:
+            response.headers[name] = value
+    return response
+
+
+def allow_form_target(response: Response, origin: str) -> Response:
+    """This page's forms may also lead (through a redirect) to ``origin``:
+    browsers apply form-action to every redirect after a submission."""
+    response.headers["Content-Security-Policy"] = _policy(f"'self' {origin}")
     return response

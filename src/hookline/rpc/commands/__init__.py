@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from hookline.rpc import scopes
 from hookline.rpc.commands import (
     access_tokens,
     comments,
     deliveries,
     files,
+    oauth_applications,
     profile,
     projects,
     teams,
@@ -17,6 +19,7 @@ from hookline.rpc.registry import CommandGroup, Registry
 GROUPS: tuple[CommandGroup, ...] = (
     profile.commands,
     access_tokens.commands,
+    oauth_applications.commands,
     teams.commands,
     projects.commands,
     files.commands,
@@ -27,4 +30,9 @@ GROUPS: tuple[CommandGroup, ...] = (
 
 
 def build_registry() -> Registry:
-    return Registry(GROUPS)
+    oauth_scopes = scopes.reach(
+        GROUPS,
+        webhook_groups=(webhooks.commands, deliveries.commands),
+        closed_groups=(access_tokens.commands, oauth_applications.commands),
+    )
+    return Registry(GROUPS, oauth_scopes)
