@@ -56,6 +56,8 @@ class Credentials:
     authorization: str | None
     session_key: str | None
     client_ip: str
+    # The token from ``authorization`` once check_credentials has checked it.
+    checked_token: str | None = None
 
 
 async def identify(
@@ -84,7 +86,10 @@ async def identify_in(
     served as anonymous. An unusable session cookie counts as anonymous: a
     browser cannot be made to drop it before the next answer."""
     if credentials.authorization is not None:
-        return await _from_token(services, conn, credentials.authorization, credentials.client_ip)
+        token = credentials.checked_token or _token_value(
+            services, credentials.authorization, credentials.client_ip
+        )
+        return await _from_token(services, conn, token, credentials.client_ip)
     if credentials.session_key:
         record = await find_session(
             conn, services.settings.secret_key, credentials.session_key, services.clock.now()
@@ -94,11 +99,16 @@ async def identify_in(
     return None
 
 
-def check_credentials(services: Services, credentials: Credentials) -> None:
+def check_credentials(services: Services, credentials: Credentials) -> Credentials:
     """Refuse a malformed or mistyped token (and a rate-limited address)
-    before any database work: the checksum catches typos and guesses."""
-    if credentials.authorization is not None:
-        _token_value(services, credentials.authorization, credentials.client_ip)
+    before any database work: the checksum catches typos and guesses. The
+    answer carries the token so checked, for ``identify_in``."""
+    if credentials.authorization is None:
+        return credentials
+    token = _token_value(services, credentials.authorization, credentials.client_ip)
+    return Credentials(
+        credentials.authorization, credentials.session_key, credentials.client_ip, token
+    )
 
 
 def _token_value(services: Services, authorization: str, client_ip: str) -> str:
@@ -140,9 +150,8 @@ async def _lookup(
 
 
 async def _from_token(
-    services: Services, conn: AsyncConnection, authorization: str, client_ip: str
+    services: Services, conn: AsyncConnection, token: str, client_ip: str
 ) -> Identity:
-    token = _token_value(services, authorization, client_ip)
     record = await _lookup(services, conn, token)
     # A revoked token is deleted, so it is indistinguishable from one that never
     # existed: both are "invalid-token", and nothing is kept about revoked values.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from hookline.errors import RateLimited
 
 
+@functools.lru_cache(maxsize=4096)
 def address_key(client_ip: str) -> str:
     """The key an address is counted under. An IPv6 client usually holds a
     whole /64 and may pick any address in it, so IPv6 counts per /64."""

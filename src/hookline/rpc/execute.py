@@ -124,7 +124,7 @@ async def execute(
         _admit(spec, identity)
         params = validate_params(spec, raw_params)
     else:
-        check_credentials(services, credentials)
+        credentials = check_credentials(services, credentials)
     if spec.prepare is not None:
         if params is None:
             params = validate_params(spec, raw_params)
