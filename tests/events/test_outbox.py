@@ -72,6 +72,15 @@ async def test_every_labelled_command_records_its_documented_event(
     await owner.call("update-file", {"id": file["id"], "revn": 0, "changes": [{"type": "x"}]})
     await owner.call("set-file-shared", {"id": file["id"], "isShared": True})
     await owner.call("move-files", {"ids": [file["id"]], "projectId": other["id"]})
+    user = await owner.call("create-file", {"projectId": other["id"], "name": "U"})
+    link = {"fileId": user["id"], "libraryId": file["id"]}
+    await owner.call("link-file-to-library", link)
+    await owner.call("unlink-file-from-library", link)
+    await owner.call("duplicate-file", {"fileId": user["id"]})
+    await owner.call("duplicate-project", {"projectId": other["id"]})
+    elsewhere = await owner.call("create-team", {"name": "Elsewhere"})
+    moved = await owner.call("create-project", {"teamId": tid, "name": "Moved"})
+    await owner.call("move-project", {"teamId": elsewhere["id"], "projectId": moved["id"]})
     thread = await owner.call("create-comment-thread", {"fileId": file["id"], "content": "hi"})
     await owner.call("create-comment", {"threadId": thread["id"], "content": "reply"})
     await owner.call("delete-file", {"id": file["id"]})
@@ -95,7 +104,8 @@ async def test_every_labelled_command_records_its_documented_event(
     for row in rows:
         event_type = catalogue(build_registry())[row["name"]]
         event_type.model.model_validate(as_delivered(row))
-        assert str(row["team_id"]) == tid
+        if row["name"] != "move-project":
+            assert str(row["team_id"]) == tid
         assert not {"password", "token", "changes"} & set(row["props"]), row
         assert None not in row["props"].values()
     [update_file] = [r for r in rows if r["name"] == "update-file"]
