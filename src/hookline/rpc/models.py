@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -51,3 +59,21 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=500)]
+
+
+def _binary(value: object) -> object:
+    """Bytes as they come from a multipart part or Transit, or base64 in JSON."""
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ValueError("not valid base64") from None
+    return value
+
+
+# Binary content: base64 in a JSON body, raw in a multipart part or Transit.
+Binary = Annotated[
+    bytes,
+    BeforeValidator(_binary),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
