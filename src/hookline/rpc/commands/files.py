@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
@@ -101,6 +101,10 @@ class DeleteFileExtra(FileEventExtra):
     modified_at: datetime
 
 
+# A set, as in Penpot's events: unique items, and ~#set in Transit deliveries.
+FeatureSet = Annotated[list[str], Field(json_schema_extra={"uniqueItems": True})]
+
+
 class UpdateFileProps(Model):
     """update-file events carry the file, never the changes."""
 
@@ -108,7 +112,7 @@ class UpdateFileProps(Model):
     name: str
     project_id: UUID
     team_id: UUID
-    features: list[str]
+    features: FeatureSet
 
 
 class MoveFilesExtra(Model):
