@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
@@ -75,5 +77,22 @@ def _binary(value: object) -> object:
 Binary = Annotated[
     bytes,
     BeforeValidator(_binary),
+    PlainSerializer(lambda value: base64.b64encode(value).decode(), when_used="json"),
     WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
 ]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A command's answer sent as a file to save rather than as JSON."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def download_result(media_type: str) -> Any:
+    """The result type of a command answering a ``Download``, documented as
+    the binary body it is."""
+    schema = {"type": "string", "format": "binary", "contentMediaType": media_type}
+    return Annotated[Download, WithJsonSchema(schema)]

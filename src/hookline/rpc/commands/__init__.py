@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hookline.rpc.commands import (
     access_tokens,
+    binfile,
     comments,
     deliveries,
     files,
@@ -23,6 +24,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     projects.commands,
     files.commands,
     libraries.commands,
+    binfile.commands,
     fonts.commands,
     comments.commands,
     webhooks.commands,
