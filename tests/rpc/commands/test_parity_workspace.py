@@ -153,3 +153,29 @@ async def test_link_and_unlink_libraries(api_factory: ApiFactory) -> None:
 
     await check_roles(api_factory, members, "link-file-to-library", params)
     await check_roles(api_factory, members, "unlink-file-from-library", params)
+
+
+async def test_clone_template(api_factory: ApiFactory) -> None:
+    team, members = await team_with_members(api_factory)
+    owner = members["owner"]
+    project = await owner.call("create-project", {"teamId": team["id"], "name": "P"})
+    templates = await members["viewer"].call("get-builtin-templates")
+    assert {t["id"] for t in templates} >= {"wireframing-kit", "mobile-app"}
+    made = await owner.call(
+        "clone-template", {"projectId": project["id"], "templateId": "mobile-app"}
+    )
+    by_name = {f["name"]: f for f in made}
+    assert set(by_name) == {"Mobile components", "Mobile app"}
+    assert by_name["Mobile components"]["isShared"] is True
+    libs = await owner.call("get-file-libraries", {"fileId": by_name["Mobile app"]["id"]})
+    assert [lib["id"] for lib in libs] == [by_name["Mobile components"]["id"]]
+    assert (await owner.call("get-file", {"id": by_name["Mobile app"]["id"]}))["data"]
+    status, body = await owner.error(
+        "clone-template", {"projectId": project["id"], "templateId": "nope"}
+    )
+    assert (status, body["code"]) == (404, "template-not-found")
+
+    async def params() -> dict[str, Any]:
+        return {"projectId": project["id"], "templateId": "landing-page"}
+
+    await check_roles(api_factory, members, "clone-template", params)

@@ -13,6 +13,7 @@ from hookline.rpc.commands import (
     profile,
     projects,
     teams,
+    templates,
     webhooks,
 )
 from hookline.rpc.registry import CommandGroup, Registry
@@ -25,6 +26,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     files.commands,
     libraries.commands,
     binfile.commands,
+    templates.commands,
     fonts.commands,
     comments.commands,
     webhooks.commands,
