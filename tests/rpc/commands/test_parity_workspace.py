@@ -132,6 +132,10 @@ async def test_link_and_unlink_libraries(api_factory: ApiFactory) -> None:
     assert len(await owner.call("get-file-libraries", {"fileId": file["id"]})) == 1
     await owner.call("unlink-file-from-library", link)
     assert await owner.call("get-file-libraries", {"fileId": file["id"]}) == []
+    await owner.call("link-file-to-library", link)
+    await owner.call("set-file-shared", {"id": library["id"], "isShared": False})
+    assert await owner.call("get-file-libraries", {"fileId": file["id"]}) == []
+    await owner.call("set-file-shared", {"id": library["id"], "isShared": True})
 
     for bad in (private["id"], file["id"]):
         status, body = await owner.error(

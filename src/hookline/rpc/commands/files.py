@@ -222,11 +222,15 @@ async def update_file(ctx: Context, params: UpdateFile) -> File:
     event_extra=SetFileSharedExtra,
 )
 async def set_file_shared(ctx: Context, params: SetFileShared) -> None:
-    """Share a file as a library with the team, or stop sharing it (editors and above)."""
+    """Share a file as a library with the team, or stop sharing it, which
+    unlinks it from the files that used it (editors and above)."""
     file = await load_file(ctx, params.id, Role.EDITOR)
     await ctx.conn.execute(
         update(files).where(files.c.id == params.id).values(is_shared=params.is_shared)
     )
+    if not params.is_shared:
+        # Only shared files are libraries: files using this one stop, as in Penpot.
+        await ctx.conn.execute(delete(file_libraries).where(file_libraries.c.library_id == file.id))
     ctx.emit(file.team_id, project_id=file.project_id, team_id=file.team_id, name=file.name)
 
 

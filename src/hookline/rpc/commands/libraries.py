@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hookline.auth.roles import Role
 from hookline.errors import ValidationError
@@ -36,16 +37,13 @@ async def link_file_to_library(ctx: Context, params: FileLibrary) -> None:
         raise ValidationError(
             "invalid-library", "a library is another shared file of the same team"
         )
-    linked = await ctx.conn.scalar(
-        select(file_libraries.c.file_id).where(
-            file_libraries.c.file_id == file.id, file_libraries.c.library_id == library.id
-        )
+    # Two people linking at once both succeed: the second insert is a no-op.
+    upsert = postgresql.insert if ctx.tx.postgres else sqlite.insert
+    await ctx.conn.execute(
+        upsert(file_libraries)
+        .values(file_id=file.id, library_id=library.id, created_at=ctx.now)
+        .on_conflict_do_nothing()
     )
-    if linked is None:
-        await ctx.conn.execute(
-            insert(file_libraries),
-            {"file_id": file.id, "library_id": library.id, "created_at": ctx.now},
-        )
     ctx.emit(file.team_id)
 
 
