@@ -183,3 +183,14 @@ async def test_clone_template(api_factory: ApiFactory) -> None:
         return {"projectId": project["id"], "templateId": "landing-page"}
 
     await check_roles(api_factory, members, "clone-template", params)
+
+
+async def test_get_file_libraries_is_for_members(api_factory: ApiFactory) -> None:
+    team, members = await team_with_members(api_factory)
+    project = await members["owner"].call("create-project", {"teamId": team["id"], "name": "P"})
+    file = await members["owner"].call("create-file", {"projectId": project["id"], "name": "F"})
+
+    async def params() -> dict[str, Any]:
+        return {"fileId": file["id"]}
+
+    await check_roles(api_factory, members, "get-file-libraries", params, minimum="viewer")
