@@ -17,6 +17,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+from transit.transit_types import TaggedValue
 
 
 class Model(BaseModel):
@@ -64,7 +65,10 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=500)]
 
 
 def _binary(value: object) -> object:
-    """Bytes as they come from a multipart part or Transit, or base64 in JSON."""
+    """Bytes as they come from a multipart part, base64 in JSON, or Transit's
+    ``~b`` (base64 too)."""
+    if isinstance(value, TaggedValue) and value.tag == "b":
+        value = value.rep
     if isinstance(value, str):
         try:
             return base64.b64decode(value, validate=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import uuid
 from typing import Any
 
@@ -109,3 +110,26 @@ async def test_font_permissions(api_factory: ApiFactory) -> None:
     await check_roles(api_factory, members, "delete-font", fresh_font)
     await check_roles(api_factory, members, "delete-font-variant", fresh_variant)
     await check_roles(api_factory, members, "get-font-variants", listing, minimum="viewer")
+
+
+async def test_font_files_in_transit_are_binary_values(api_factory: ApiFactory) -> None:
+    owner = await api_factory.user()
+    tid = (await owner.call("create-team", {"name": "T"}))["id"]
+    body = json.dumps(
+        [
+            "^ ",
+            "~:team-id", f"~u{tid}",
+            "~:font-id", f"~u{uuid.uuid4()}",
+            "~:font-family", "Inter",
+            "~:font-weight", 400,
+            "~:font-style", "normal",
+            "~:data", ["^ ", "font/woff2", f"~b{WOFF2}"],
+        ]
+    )  # fmt: skip
+    response = await owner.client.post(
+        "/api/rpc/command/create-font-variant",
+        content=body,
+        headers={"content-type": "application/transit+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["formats"] == ["font/woff2"]
