@@ -74,6 +74,17 @@ async def test_round_trip_with_libraries(api_factory: ApiFactory) -> None:
     assert [f["name"] for f in imported] == ["Alone"]
     assert await owner.call("get-file-libraries", {"fileId": imported[0]["id"]}) == []
 
+    # names by archived file id, as Penpot clients may send them
+    by_id = await owner.call(
+        "import-binfile",
+        {
+            "name": {lib["id"]: "Renamed lib"},
+            "projectId": target["id"],
+            "file": base64.b64encode(archive).decode(),
+        },
+    )
+    assert sorted(f["name"] for f in by_id) == ["Home page", "Renamed lib"]
+
 
 async def test_malformed_archives_create_nothing(api_factory: ApiFactory) -> None:
     owner = await api_factory.user()

@@ -43,7 +43,9 @@ class ExportBinfile(Model):
 
 
 class ImportBinfile(Model):
-    name: Name
+    # One name for the exported file, or (as Penpot sends it) names by the
+    # archived files' ids; a file left out keeps its own.
+    name: Name | dict[UUID, Name]
     project_id: UUID
     file: Binary
 
@@ -52,7 +54,7 @@ class ImportProps(Model):
     """The params without the archive, with the imported file's id and the
     program that made the archive."""
 
-    name: str
+    name: str | dict[UUID, str]
     project_id: UUID
     file_id: UUID
     generated_by: str
@@ -195,6 +197,12 @@ def read_archive(content: bytes) -> tuple[Manifest, dict[UUID, Any]]:
         return manifest, {i: member(f"files/{i}.json") for i in ids}
 
 
+def _new_name(name: str | dict[UUID, str], file: ArchivedFile, root: UUID) -> str:
+    if isinstance(name, dict):
+        return name.get(file.id, file.name)
+    return name if file.id == root else file.name
+
+
 @commands.command(
     "import-binfile",
     params=ImportBinfile,
@@ -206,7 +214,8 @@ def read_archive(content: bytes) -> tuple[Manifest, dict[UUID, Any]]:
 async def import_binfile(ctx: Context, params: ImportBinfile) -> list[File]:
     """Create files in a project from an `export-binfile` archive (editors
     and above): the exported file, named `name`, and the libraries that came
-    with it, linked as they were. Send the archive as the `file` part of a
+    with it, linked as they were (`name` may also map archived file ids to
+    new names). Send the archive as the `file` part of a
     multipart body (or base64 in JSON). A damaged, foreign or oversized
     archive answers 400 `invalid-archive` and nothing is created."""
     project = await load_project(ctx, params.project_id, Role.EDITOR)
@@ -217,7 +226,7 @@ async def import_binfile(ctx: Context, params: ImportBinfile) -> list[File]:
             id=new_ids[f.id],
             project_id=project.id,
             team_id=project.team_id,
-            name=params.name if f.id == manifest.root else f.name,
+            name=_new_name(params.name, f, manifest.root),
             is_shared=f.is_shared,
             revn=f.revn,
             features=f.features,
