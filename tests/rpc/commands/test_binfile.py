@@ -51,6 +51,10 @@ async def test_round_trip_with_libraries(api_factory: ApiFactory) -> None:
     await owner.call("link-file-to-library", {"fileId": file["id"], "libraryId": lib["id"]})
 
     alone = await export(owner, {"fileId": file["id"]})
+    unicode = await owner.call("create-file", {"projectId": project["id"], "name": "Café 日本"})
+    response = await owner.post("export-binfile", {"fileId": unicode["id"]})
+    assert response.headers["content-disposition"] == 'attachment; filename="Caf.zip"'
+
     assert len(zipfile.ZipFile(io.BytesIO(alone)).namelist()) == 2
     archive = await export(owner, {"fileId": file["id"], "includeLibraries": True})
 

@@ -79,7 +79,8 @@ class Manifest(Model):
 
 
 def _filename(name: str) -> str:
-    return (re.sub(r"[^\w.-]+", "_", name).strip("._") or "file") + ".zip"
+    # HTTP headers are Latin-1: the download's name keeps to plain ASCII.
+    return (re.sub(r"[^A-Za-z0-9.-]+", "_", name).strip("._") or "file") + ".zip"
 
 
 async def _libraries(ctx: Context, file: File) -> list[File]:
