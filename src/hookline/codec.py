@@ -155,6 +155,8 @@ def _to_transit(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [_to_transit(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return frozenset(_to_transit(v) for v in value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, UUID | datetime | str | int | float | bool) or value is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -72,6 +74,29 @@ async def test_every_labelled_command_records_its_documented_event(
     await owner.call("update-file", {"id": file["id"], "revn": 0, "changes": [{"type": "x"}]})
     await owner.call("set-file-shared", {"id": file["id"], "isShared": True})
     await owner.call("move-files", {"ids": [file["id"]], "projectId": other["id"]})
+    user = await owner.call("create-file", {"projectId": other["id"], "name": "U"})
+    link = {"fileId": user["id"], "libraryId": file["id"]}
+    await owner.call("link-file-to-library", link)
+    await owner.call("unlink-file-from-library", link)
+    await owner.call("duplicate-file", {"fileId": user["id"]})
+    await owner.call("duplicate-project", {"projectId": other["id"]})
+    elsewhere = await owner.call("create-team", {"name": "Elsewhere"})
+    moved = await owner.call("create-project", {"teamId": tid, "name": "Moved"})
+    await owner.call("move-project", {"teamId": elsewhere["id"], "projectId": moved["id"]})
+    font = {"teamId": tid, "fontId": str(uuid.uuid4()), "fontFamily": "Inter"}
+    woff2 = base64.b64encode(b"wOF2" + bytes(8)).decode()
+    style = {"fontWeight": 400, "fontStyle": "normal", "data": {"font/woff2": woff2}}
+    variant = await owner.call("create-font-variant", {**font, **style})
+    await owner.call("update-font", {"teamId": tid, "id": font["fontId"], "name": "Inter 2"})
+    await owner.call("delete-font-variant", {"teamId": tid, "id": variant["id"]})
+    await owner.call("create-font-variant", {**font, **style})
+    await owner.call("delete-font", {"teamId": tid, "id": font["fontId"]})
+    archive = await owner.post("export-binfile", {"fileId": user["id"]})
+    await owner.call(
+        "import-binfile",
+        {"name": "I", "projectId": other["id"], "file": base64.b64encode(archive.content).decode()},
+    )
+    await owner.call("clone-template", {"projectId": other["id"], "templateId": "landing-page"})
     thread = await owner.call("create-comment-thread", {"fileId": file["id"], "content": "hi"})
     await owner.call("create-comment", {"threadId": thread["id"], "content": "reply"})
     await owner.call("delete-file", {"id": file["id"]})

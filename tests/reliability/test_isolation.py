@@ -6,6 +6,8 @@ the API instead of being a hand-picked few."""
 
 from __future__ import annotations
 
+import base64
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,8 @@ ID_PARAMS = {
     "webhook_id": "webhook",
     "member_id": "member",
     "ids": "files",
+    "library_id": "file",
+    "font_id": "font",
 }
 # For a bare ``id``, the kind follows from the command's noun.
 NOUNS = {
@@ -47,6 +51,8 @@ NOUNS = {
     "oauth-application": "application",
     "oauth-application-secret": "application",
     "oauth-grant": "grant",
+    "font": "font",
+    "font-variant": "font-variant",
 }
 # Objects of a person rather than a team: another member's is not found.
 PERSONAL = {"token", "application", "grant"}
@@ -77,9 +83,21 @@ SAMPLES: dict[str, Any] = {
     "is_shared": True,
     "since": "2020-01-01T00:00:00Z",
     "uri": "http://127.0.0.1:9/hook",
+    "font_family": "Inter",
+    "font_weight": 400,
+    "font_style": "normal",
+    "data": {"font/woff2": base64.b64encode(b"wOF2" + bytes(8)).decode()},
+    "template_id": "landing-page",
+    "file": base64.b64encode(b"not an archive").decode(),
+}
+FONT = {
+    "fontFamily": SAMPLES["font_family"],
+    "fontWeight": SAMPLES["font_weight"],
+    "fontStyle": SAMPLES["font_style"],
+    "data": SAMPLES["data"],
 }
 # Commands any member may call on their own team, viewers included.
-MEMBER_WRITES = {"leave-team"}
+MEMBER_WRITES = {"leave-team", "export-binfile"}
 
 
 def id_fields(spec: CommandSpec) -> dict[str, str]:
@@ -140,6 +158,10 @@ async def build_world(factory: ApiFactory) -> World:
     )
     if invited:
         ids["invitation"] = invited["id"]
+    font = {"teamId": team["id"], "fontId": str(uuid.uuid4()), **FONT}
+    if variant := await maybe("create-font-variant", font):
+        ids["font"] = variant["fontId"]
+        ids["font-variant"] = variant["id"]
     if token := await maybe("create-access-token", {"name": "T"}):
         ids["token"] = token["id"]
     application = await maybe(

@@ -45,6 +45,8 @@ def _typed(key: str, value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _typed(k, v) for k, v in value.items()}
     if isinstance(value, list):
+        if key == "features":  # a set in Penpot's events
+            return frozenset(value)
         return [_typed(key, v) for v in value]
     if isinstance(value, str):
         try:

@@ -35,6 +35,8 @@ class EventDraft:
     props: dict[str, Any] | None = None
     # Events with the same key are merged while still unsent (update-file).
     coalesce_key: str | None = None
+    # The quiet window of that merge, when not the update-file setting.
+    coalesce_window_s: float | None = None
 
 
 def props_from_params(params: BaseModel) -> dict[str, Any]:
@@ -66,6 +68,7 @@ async def record_drafts(
             props,
             profile_id=profile_id,
             coalesce_key=draft.coalesce_key,
+            coalesce_window_s=draft.coalesce_window_s,
         )
 
 
@@ -94,6 +97,7 @@ async def record(
     *,
     profile_id: UUID | None,
     coalesce_key: str | None = None,
+    coalesce_window_s: float | None = None,
     only_webhook: UUID | None = None,
 ) -> UUID | None:
     """Record event ``name`` for the team's webhooks that want it; answers the
@@ -108,12 +112,11 @@ async def record(
     settings = services.settings
     due = tx.now
     if coalesce_key is not None:
-        merged = await _merge(services, tx, coalesce_key, props)
+        window = settings.coalesce_window_s if coalesce_window_s is None else coalesce_window_s
+        merged = await _merge(services, tx, coalesce_key, props, window)
         if merged is not None:
             return merged
-        due = tx.now + timedelta(
-            seconds=min(settings.coalesce_window_s, settings.coalesce_max_delay_s)
-        )
+        due = tx.now + timedelta(seconds=min(window, settings.coalesce_max_delay_s))
     event = EventRow(new_id(), name, team_id, profile_id, props, tx.now, tx.now)
     await tx.conn.execute(
         _INSERT_EVENT,
@@ -144,7 +147,7 @@ async def record(
 
 
 async def _merge(
-    services: Services, tx: Transaction, key: str, props: dict[str, Any]
+    services: Services, tx: Transaction, key: str, props: dict[str, Any], window: float
 ) -> UUID | None:
     """Fold an edit into the still-unsent event with the same key: refresh its
     props and push its due time back by the quiet window, but never past the
@@ -163,7 +166,7 @@ async def _merge(
     settings = services.settings
     first: datetime = row.created_at
     due = min(
-        tx.now + timedelta(seconds=settings.coalesce_window_s),
+        tx.now + timedelta(seconds=window),
         first + timedelta(seconds=settings.coalesce_max_delay_s),
     )
     if not await queue.postpone_unsent(tx, row.id, due):

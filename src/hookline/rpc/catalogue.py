@@ -130,7 +130,7 @@ def _example_value(annotation: Any, field: str) -> Any:
         if issubclass(annotation, bool):
             return True
         if issubclass(annotation, int):
-            return 1
+            return 400 if field == "font_weight" else 1
         if issubclass(annotation, float):
             return 10.5
         if issubclass(annotation, UUID):
@@ -143,6 +143,14 @@ def _example_value(annotation: Any, field: str) -> Any:
                 "content": "Looks good!",
                 "email": "ada@example.com",
                 "features": "components/v2",
+                "prev_name": "Home",
+                "owner_fullname": "Ada Lovelace",
+                "owner_email": "ada@example.com",
+                "font_family": "Inter",
+                "font_style": "normal",
+                "data": "font/woff2",
+                "template_id": "landing-page",
+                "generated_by": "hookline/0.1.0",
             }.get(field, "example")
     return None
 

@@ -67,10 +67,11 @@ class Context:
         *,
         props: dict[str, Any] | None = None,
         coalesce_key: str | None = None,
+        coalesce_window_s: float | None = None,
         **extra: Any,
     ) -> None:
         """Raise this command's event in ``team_id``; ``extra`` joins the params."""
-        self.events.append(EventDraft(team_id, extra, props, coalesce_key))
+        self.events.append(EventDraft(team_id, extra, props, coalesce_key, coalesce_window_s))
 
     @property
     def profile_id(self) -> UUID:

@@ -60,9 +60,11 @@ def _operation(spec: CommandSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         responses["204"] = {"description": "done; no content"}
     else:
         result_schema = refs[((spec.name, "result"), "serialization")]
+        # A download (export-binfile) is documented as the file it answers.
+        media = result_schema.get("contentMediaType", "application/json")
         responses["200"] = {
             "description": "the result",
-            "content": {"application/json": {"schema": result_schema}},
+            "content": {media: {"schema": result_schema}},
         }
     for status, description in ERROR_STATUSES.items():
         responses[status] = {
@@ -207,7 +209,7 @@ def html(registry: Registry, public_url: str) -> str:
             {
                 "spec": spec,
                 "params": _resolve(params_ref, defs),
-                "result": _resolve(result["content"]["application/json"]["schema"], defs)
+                "result": _resolve(next(iter(result["content"].values()))["schema"], defs)
                 if result
                 else None,
                 "event": events.get(spec.name),

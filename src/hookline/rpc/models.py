@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+from transit.transit_types import TaggedValue
 
 
 class Model(BaseModel):
@@ -77,3 +82,41 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=500)]
+
+
+def _binary(value: object) -> object:
+    """Bytes as they come from a multipart part, base64 in JSON, or Transit's
+    ``~b`` (base64 too)."""
+    if isinstance(value, TaggedValue) and value.tag == "b":
+        value = value.rep
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ValueError("not valid base64") from None
+    return value
+
+
+# Binary content: base64 in a JSON body, raw in a multipart part or Transit.
+Binary = Annotated[
+    bytes,
+    BeforeValidator(_binary),
+    PlainSerializer(lambda value: base64.b64encode(value).decode(), when_used="json"),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A command's answer sent as a file to save rather than as JSON."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def download_result(media_type: str) -> Any:
+    """The result type of a command answering a ``Download``, documented as
+    the binary body it is."""
+    schema = {"type": "string", "format": "binary", "contentMediaType": media_type}
+    return Annotated[Download, WithJsonSchema(schema)]

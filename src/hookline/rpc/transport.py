@@ -22,8 +22,10 @@ from hookline.errors import (
 )
 from hookline.oauth import secrets as oauth_secrets
 from hookline.rpc import forgery
+from hookline.rpc import multipart
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
+from hookline.rpc.models import Download
 from hookline.rpc.registry import Registry
 from hookline.services import Services
 from hookline.storage.database import is_database_outage
@@ -139,9 +141,11 @@ async def rpc_endpoint(request: Request) -> Response:
                 forgery.check_cookie_write(request, services.settings.public_url)
             body = await read_body(request, services.settings.max_body_bytes)
             if body.strip():
-                params.update(
-                    codec.decode_body(body, request.headers.get("content-type", codec.JSON))
-                )
+                content_type = request.headers.get("content-type", codec.JSON)
+                if multipart.is_form(content_type):
+                    params.update(await multipart.decode_form(body, request.headers))
+                else:
+                    params.update(codec.decode_body(body, content_type))
         call = CallInfo(client_ip=client_ip(request), session_key=request.cookies.get(COOKIE_NAME))
         credentials = Credentials(
             request.headers.get("authorization"), call.session_key, call.client_ip
@@ -151,6 +155,12 @@ async def rpc_endpoint(request: Request) -> Response:
         )
         if result is None:
             response = Response(status_code=204)
+        elif isinstance(result, Download):
+            response = Response(
+                result.content,
+                media_type=result.media_type,
+                headers={"content-disposition": f'attachment; filename="{result.filename}"'},
+            )
         else:
             response = encode_result(result, spec.result_adapter, transit)
         apply_cookies(response, call, services.settings.public_url.startswith("https://"))

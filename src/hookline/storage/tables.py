@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -145,6 +146,10 @@ comment_threads = Table(
     _fk("owner_id", "profiles.id"),
     Column("content", Text, nullable=False),
     Column("position", JSONDocument, nullable=True),
+    # The profile ids mentioned in the content, a list (or null for none).
+    Column("mentions", JSONDocument, nullable=True),
+    Column("page_id", Uuid, nullable=True),
+    Column("frame_id", Uuid, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Index(None, "file_id"),
@@ -157,9 +162,47 @@ comments = Table(
     _fk("thread_id", "comment_threads.id"),
     _fk("owner_id", "profiles.id"),
     Column("content", Text, nullable=False),
+    Column("mentions", JSONDocument, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Index(None, "thread_id"),
+)
+
+# Shared files (libraries) of the same team that a file uses.
+file_libraries = Table(
+    "file_libraries",
+    metadata,
+    Column("file_id", Uuid, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("library_id", Uuid, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "library_id"),
+)
+
+# A team's fonts: the variants sharing a font_id make one font.
+font_variants = Table(
+    "font_variants",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id"),
+    _fk("profile_id", "profiles.id", nullable=True, ondelete="SET NULL"),
+    Column("font_id", Uuid, nullable=False),
+    Column("font_family", String(250), nullable=False),
+    Column("font_weight", Integer, nullable=False),
+    Column("font_style", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index(None, "team_id", "font_id"),
+)
+
+# A variant's font files, one per format (mime type).
+font_files = Table(
+    "font_files",
+    metadata,
+    Column(
+        "variant_id", Uuid, ForeignKey("font_variants.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("mtype", String(32), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )
 
 webhooks = Table(

@@ -5,13 +5,17 @@ from __future__ import annotations
 from hookline.rpc import scopes
 from hookline.rpc.commands import (
     access_tokens,
+    binfile,
     comments,
     deliveries,
     files,
     oauth_applications,
+    fonts,
+    libraries,
     profile,
     projects,
     teams,
+    templates,
     webhooks,
 )
 from hookline.rpc.registry import CommandGroup, Registry
@@ -23,6 +27,10 @@ GROUPS: tuple[CommandGroup, ...] = (
     teams.commands,
     projects.commands,
     files.commands,
+    libraries.commands,
+    binfile.commands,
+    templates.commands,
+    fonts.commands,
     comments.commands,
     webhooks.commands,
     deliveries.commands,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
@@ -16,7 +16,7 @@ from hookline.rpc.commands.projects import load_project
 from hookline.rpc.context import Context
 from hookline.rpc.models import INT_COLUMN_MAX, Model, Name
 from hookline.rpc.registry import CommandGroup
-from hookline.storage.tables import files, projects
+from hookline.storage.tables import file_libraries, files, projects
 
 commands = CommandGroup()
 
@@ -71,6 +71,11 @@ class FileId(Model):
     id: UUID
 
 
+class DuplicateFile(Model):
+    file_id: UUID
+    name: Name | None = None
+
+
 class ProjectFiles(Model):
     project_id: UUID
 
@@ -87,6 +92,20 @@ class RenameFileExtra(FileEventExtra):
     modified_at: datetime
 
 
+class SetFileSharedExtra(FileEventExtra):
+    name: str
+
+
+class DeleteFileExtra(FileEventExtra):
+    name: str
+    created_at: datetime
+    modified_at: datetime
+
+
+# A set, as in Penpot's events: unique items, and ~#set in Transit deliveries.
+FeatureSet = Annotated[list[str], Field(json_schema_extra={"uniqueItems": True})]
+
+
 class UpdateFileProps(Model):
     """update-file events carry the file, never the changes."""
 
@@ -94,7 +113,7 @@ class UpdateFileProps(Model):
     name: str
     project_id: UUID
     team_id: UUID
-    features: list[str]
+    features: FeatureSet
 
 
 class MoveFilesExtra(Model):
@@ -197,15 +216,23 @@ async def update_file(ctx: Context, params: UpdateFile) -> File:
 
 
 @commands.command(
-    "set-file-shared", params=SetFileShared, result=None, webhook=True, event_extra=FileEventExtra
+    "set-file-shared",
+    params=SetFileShared,
+    result=None,
+    webhook=True,
+    event_extra=SetFileSharedExtra,
 )
 async def set_file_shared(ctx: Context, params: SetFileShared) -> None:
-    """Share a file as a library with the team, or stop sharing it (editors and above)."""
+    """Share a file as a library with the team, or stop sharing it, which
+    unlinks it from the files that used it (editors and above)."""
     file = await load_file(ctx, params.id, Role.EDITOR)
     await ctx.conn.execute(
         update(files).where(files.c.id == params.id).values(is_shared=params.is_shared)
     )
-    ctx.emit(file.team_id, project_id=file.project_id, team_id=file.team_id)
+    if not params.is_shared:
+        # Only shared files are libraries: files using this one stop, as in Penpot.
+        await ctx.conn.execute(delete(file_libraries).where(file_libraries.c.library_id == file.id))
+    ctx.emit(file.team_id, project_id=file.project_id, team_id=file.team_id, name=file.name)
 
 
 @commands.command(
@@ -238,14 +265,46 @@ async def move_files(ctx: Context, params: MoveFiles) -> None:
     params=FileId,
     result=None,
     webhook=True,
-    event_extra=FileEventExtra,
+    event_extra=DeleteFileExtra,
     bulk=True,
 )
 async def delete_file(ctx: Context, params: FileId) -> None:
     """Delete a file with its comments (editors and above)."""
     file = await load_file(ctx, params.id, Role.EDITOR)
     await ctx.conn.execute(delete(files).where(files.c.id == params.id))
-    ctx.emit(file.team_id, project_id=file.project_id, team_id=file.team_id)
+    ctx.emit(
+        file.team_id,
+        project_id=file.project_id,
+        team_id=file.team_id,
+        name=file.name,
+        created_at=file.created_at,
+        modified_at=file.modified_at,
+    )
+
+
+@commands.command("duplicate-file", params=DuplicateFile, result=File, webhook=True)
+async def duplicate_file(ctx: Context, params: DuplicateFile) -> File:
+    """Copy a file, with its data and the libraries it uses, into its project
+    (editors and above); answers the copy."""
+    file = await load_file(ctx, params.file_id, Role.EDITOR)
+    data = await ctx.conn.scalar(select(files.c.data).where(files.c.id == file.id))
+    copy = file.model_copy(
+        update={
+            "id": new_id(),
+            "name": params.name or f"{file.name} (copy)",
+            "created_at": ctx.now,
+            "modified_at": ctx.now,
+        }
+    )
+    await ctx.conn.execute(insert(files), {**copy.model_dump(exclude={"team_id"}), "data": data})
+    links = await ctx.conn.scalars(
+        select(file_libraries.c.library_id).where(file_libraries.c.file_id == file.id)
+    )
+    rows = [{"file_id": copy.id, "library_id": lib, "created_at": ctx.now} for lib in links]
+    if rows:
+        await ctx.conn.execute(insert(file_libraries), rows)
+    ctx.emit(file.team_id)
+    return copy
 
 
 @commands.command("get-project-files", params=ProjectFiles, result=list[File])
