@@ -172,6 +172,13 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
             " what that client and the receiver reach when the server does nothing but"
             " answer and forward. httpx is used for no load.",
         ]
+    if "load_generator" not in result:
+        lines += [
+            "",
+            "These are the figures from before issue 18, read with today's bars (they were"
+            " taken before wrk was the load generator; the notes beneath the bars say what"
+            " was measured another way). `make bench` writes its own figures beside them.",
+        ]
     if before:
         lines += [
             "",
