@@ -64,7 +64,7 @@ def _median(value: Any) -> float | None:
 def _num(value: float | None) -> str:
     if value is None:
         return "—"
-    if value.is_integer():
+    if float(value).is_integer():
         return f"{value:,.0f}"  # counts
     # Ratios and milliseconds below 10 need more than one decimal.
     return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
