@@ -86,6 +86,7 @@ SPECS = (
         8.0,
         ("sqlite", "postgresql"),
         lambda med, db: _ratio(med("fanout_celery_s"), med(f"fanout_hookline_{db}_s")),
+        "fanout_hookline_{db}_s",
     ),
     Spec(
         "latency p99 ÷ Celery's p99",
@@ -93,6 +94,7 @@ SPECS = (
         0.50,
         ("sqlite", "postgresql", "postgresql_serve"),
         lambda med, db: _ratio(med(f"latency_hookline_{db}_p99_ms"), med("latency_celery_p99_ms")),
+        "latency_hookline_{db}",
     ),
     Spec(
         "healthy webhook beside a dead one ÷ solo",
@@ -100,6 +102,7 @@ SPECS = (
         0.90,
         ("sqlite", "postgresql"),
         lambda med, db: med(f"hookline_{db}_beside_dead_ratio"),
+        "hookline_{db}_beside_dead_eps",
     ),
     Spec(
         "worker peak RSS while a backlog drains (MB)",
@@ -107,6 +110,7 @@ SPECS = (
         150.0,
         (None,),
         lambda med, _: med("memory_peak_rss_mb"),
+        "memory_peak_rss_mb",
     ),
 )
 

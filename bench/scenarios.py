@@ -280,7 +280,8 @@ class Context:
             await client.add_webhook(team, f"{self.receiver_base}/hook", 1)
             await client.add_webhook(team, f"{self.receiver_base}/never", 1)
             await self._quiet(1)
-            return await self._sequenced_rate(client, team, events)
+            with self.watch(f"hookline_{db}_beside_dead_eps", instance):
+                return await self._sequenced_rate(client, team, events)
 
     # -- the Celery peer -----------------------------------------------------
 
@@ -353,10 +354,11 @@ class Context:
                 await client.add_webhook(team, f"{self.receiver_base}/hook/{w}")
             await self._quiet(webhooks)
             started = time.time()
-            await client.raise_events(team, events, concurrency=4)
-            stats = await wait_for(
-                self.http, self.receiver_base, "events", webhooks * events, 1800, 0.2
-            )
+            with self.watch(f"fanout_hookline_{db}_s", inst):
+                await client.raise_events(team, events, concurrency=4)
+                stats = await wait_for(
+                    self.http, self.receiver_base, "events", webhooks * events, 1800, 0.2
+                )
             return float(stats["last"] - started)
 
     # -- latency -------------------------------------------------------------
@@ -397,8 +399,9 @@ class Context:
                 await self._quiet(1)
                 await client.raise_at_rate(team, rate, warm_up / rate, start=WARM_UP_SEQ)
                 await self._quiet(warm_up)
-                answered = await client.raise_at_rate(team, rate, seconds)
-                await wait_for(self.http, self.receiver_base, "sequenced", total, 600)
+                with self.watch(f"latency_{who}", instance):
+                    answered = await client.raise_at_rate(team, rate, seconds)
+                    await wait_for(self.http, self.receiver_base, "sequenced", total, 600)
         arrivals = await receiver_arrivals(self.http, self.receiver_base)
         return percentiles([(arrivals[s] - answered[s]) * 1000 for s in answered])
 
@@ -527,16 +530,17 @@ class Context:
             worker = instance.start_worker()
             started = time.monotonic()
             peak = 0.0
-            while True:
-                peak = max(peak, worker.rss_mb())
-                stats = await receiver_stats(self.http, self.receiver_base)
-                if stats["sequenced"] >= size:
-                    break
-                if worker.popen.poll() is not None:
-                    raise RuntimeError("the worker died while draining the backlog")
-                if time.monotonic() - started > 3600:
-                    raise TimeoutError("the backlog did not drain within an hour")
-                await asyncio.sleep(0.25)
+            with self.watch("memory_peak_rss_mb", instance):
+                while True:
+                    peak = max(peak, worker.rss_mb())
+                    stats = await receiver_stats(self.http, self.receiver_base)
+                    if stats["sequenced"] >= size:
+                        break
+                    if worker.popen.poll() is not None:
+                        raise RuntimeError("the worker died while draining the backlog")
+                    if time.monotonic() - started > 3600:
+                        raise TimeoutError("the backlog did not drain within an hour")
+                    await asyncio.sleep(0.25)
             return peak, time.monotonic() - started
 
 
