@@ -278,6 +278,7 @@ def main() -> int:
         # A second run on one day keeps the first one's figures (they may be
         # the "before" of docs/PERFORMANCE.md).
         path = out / f"{stamp.strftime('%Y-%m-%dT%H%M')}{'-smoke' if args.smoke else ''}.json"
+    result["file"] = path.name
     path.write_text(json.dumps(result, indent=2) + "\n")
     if not args.smoke:
         report.write(result, args.docs, report.load_before(result))

@@ -155,7 +155,7 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
         " command and posts its event on (`bench/relay.py`), and a Celery worker with Redis"
         " (the peer, default prefork pool and concurrency, as Celery's documentation"
         f" advises). Each figure is the median of {sizes['runs']} runs; the spread is"
-        f" min - max. Raw figures: `bench/results/{date}.json`."
+        f" min - max. Raw figures: `bench/results/{result.get('file', date + '.json')}`."
     )
     lines = ["# Performance", "", text + _parts(result)]
     generator = result.get("load_generator")
@@ -182,7 +182,7 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
     if before:
         lines += [
             "",
-            f'**Before and now.** "Before" is `bench/results/{before["date"][:10]}.json`,'
+            f'**Before and now.** "Before" is `bench/results/{BEFORE.name}`,'
             " the figures before issue 18's work on the command path, read with today's"
             " bars; a bar it has no figures for shows —, and a bar it measured another way"
             " says how beneath the table.",
