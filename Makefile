@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: serve test lint check-chromium bench clean
+.PHONY: serve test lint check-chromium check-wrk bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,16 +38,28 @@ check-chromium:
 	  fi; \
 	fi
 
+# Request rates in the benchmarks come from wrk (see docs/PERFORMANCE.md).
+check-wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  elif command -v sudo >/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else \
+	    echo "wrk is missing: install Debian's 'wrk' package (the benchmarks need it)"; \
+	  fi; \
+	fi
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) check-chromium lint
+test: $(DEV_STAMP) check-chromium check-wrk lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Full benchmarks (about an hour on 2 CPUs): bench/results/<date>.json and docs/PERFORMANCE.md.
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) check-wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -1,9 +1,10 @@
 """Run the benchmarks: ``python -m bench`` (full) or ``python -m bench --smoke``.
 
 Everything is started here on 127.0.0.1: a receiver, Hookline on SQLite and on
-PostgreSQL, a bare aiohttp sender (the ceiling) and a Celery worker (the peer).
-Every figure is the median of several runs with its spread; each comparison
-is a ratio of figures measured in this same run."""
+PostgreSQL, a bare aiohttp sender (the ceiling), a relay that only answers and
+forwards (``bench.relay``), a Celery worker (the peer) and wrk (request rates).
+Every figure is the median of several runs with its spread; each bar is a
+ratio of figures measured in this same run (``bench.bars``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report, scenarios
+from bench import bars, report, scenarios, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,9 @@ class Sizes:
     api_seconds: float
     backlog: int
     scaleout_events: int
+    delivery_backlog: int
+    mixed_seconds: float
+    mixed_clients: int = 200
     concurrency: int = 64
 
 
@@ -50,6 +54,8 @@ FULL = Sizes(
     api_seconds=8,
     backlog=1_000_000,
     scaleout_events=20_000,
+    delivery_backlog=20_000,
+    mixed_seconds=30,
 )
 SMOKE = Sizes(
     runs=1,
@@ -62,6 +68,21 @@ SMOKE = Sizes(
     api_seconds=0.5,
     backlog=500,
     scaleout_events=60,
+    delivery_backlog=200,
+    mixed_seconds=1,
+)
+
+
+PARTS = (
+    "throughput",
+    "isolation",
+    "fanout",
+    "latency",
+    "api",
+    "mixed",
+    "delivery",
+    "scaleout",
+    "memory",
 )
 
 
@@ -74,7 +95,10 @@ def summarize(values: list[float]) -> dict[str, Any]:
     }
 
 
-async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]:
+async def run(
+    sizes: Sizes, work: Path, only: set[str] | None
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """The figures, and the CPU share of each process while each was taken."""
     figures: dict[str, Any] = {}
     ctx = scenarios.Context(work=work, concurrency=sizes.concurrency)
     try:
@@ -148,9 +172,43 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
                 for pct in ("p50", "p95", "p99"):
                     figures[f"latency_{who}_{pct}_ms"] = summarize([r[pct] for r in runs])
         if wanted("api"):
-            runs_api = [await ctx.api_rates(sizes.api_seconds) for _ in range(sizes.runs)]
-            for key in runs_api[0]:
-                figures[f"api_{key}_rps"] = summarize([r[key] for r in runs_api])
+            # Both as `hookline serve` runs by default, worker included: the
+            # same set-up on either database, with nothing else starting up.
+            for db in ("sqlite", "postgresql_serve"):
+                runs_api = [await ctx.api_rates(db, sizes.api_seconds) for _ in range(sizes.runs)]
+                for key in runs_api[0]:
+                    figures[f"api_{db}_{key}_rps"] = summarize([r[key] for r in runs_api])
+                # Ratios run by run: the loads of one run follow each other
+                # within seconds on one server.
+                figures[f"api_{db}_anonymous_per_healthz"] = summarize(
+                    [r["get_profile_anonymous"] / r["healthz"] for r in runs_api]
+                )
+                figures[f"api_{db}_token_per_anonymous"] = summarize(
+                    [r["get_profile_token"] / r["get_profile_anonymous"] for r in runs_api]
+                )
+        if wanted("mixed"):
+            for db in ("sqlite", "postgresql"):
+                runs_mixed = [
+                    await ctx.mixed(db, sizes.mixed_seconds, sizes.mixed_clients)
+                    for _ in range(sizes.runs)
+                ]
+                for key in runs_mixed[0]:
+                    figures[f"mixed_{db}_{key}"] = summarize([r[key] for r in runs_mixed])
+        if wanted("delivery"):
+            for db in ("sqlite", "postgresql"):
+                # Each drain is paired with a ceiling run of as many events
+                # taken just before it, like the isolation part's pairs.
+                ceilings, drains = [], []
+                for _ in range(sizes.runs):
+                    ceilings.append(
+                        await ctx.ceiling(sizes.delivery_backlog, f"delivery_{db}_ceiling_eps")
+                    )
+                    drains.append(await ctx.delivery_alone(db, sizes.delivery_backlog))
+                figures[f"delivery_{db}_ceiling_eps"] = summarize(ceilings)
+                figures[f"delivery_{db}_eps"] = summarize(drains)
+                figures[f"delivery_{db}_per_ceiling"] = summarize(
+                    [d / c for c, d in zip(ceilings, drains, strict=True)]
+                )
         if wanted("scaleout"):
             for workers in (1, 2):
                 figures[f"scaleout_{workers}_workers_eps"] = summarize(
@@ -163,75 +221,24 @@ async def run(sizes: Sizes, work: Path, only: set[str] | None) -> dict[str, Any]
             figures["memory_drain_s"] = seconds
     finally:
         await ctx.close()
-    return figures
-
-
-# How each Hookline set-up is named in bars.
-DATABASES = {
-    "sqlite": "sqlite",
-    "postgresql": "postgresql (serve --no-worker + hookline worker)",
-    "postgresql_serve": "postgresql (serve with its own worker)",
-}
-
-
-def bars(figures: dict[str, Any]) -> list[dict[str, Any]]:
-    def med(key: str) -> float | None:
-        value = figures.get(key)
-        return float(value["median"]) if isinstance(value, dict) else None
-
-    out: list[dict[str, Any]] = []
-
-    def bar(name: str, value: float | None, target: float, higher: bool = True) -> None:
-        if value is None:
-            return
-        met = value >= target if higher else value < target
-        out.append({"name": name, "value": round(value, 3), "target": target, "met": met})
-
-    ceiling, celery = med("ceiling_eps"), med("celery_eps")
-    for key, db in DATABASES.items():
-        one = med(f"hookline_{key}_batch1_eps")
-        if one is not None and ceiling:
-            bar(f"throughput {db}, 1 event/request vs ceiling", one / ceiling, report.CEILING_SHARE)
-        if one is not None and celery:
-            bar(f"throughput {db}, 1 event/request vs Celery", one / celery, 3.0)
-        beside = med(f"hookline_{key}_beside_dead_ratio")
-        if beside is not None:
-            bar(f"{db}: healthy webhook beside a dead one vs solo", beside, 0.90)
-        fan, fan_celery = med(f"fanout_hookline_{key}_s"), med("fanout_celery_s")
-        if fan and fan_celery:
-            bar(f"fan-out {db} vs Celery (speed-up)", fan_celery / fan, 3.0)
-        p99, p99_celery = (
-            med(f"latency_hookline_{key}_p99_ms"),
-            med("latency_celery_p99_ms"),
-        )
-        if p99 is not None and p99_celery:
-            bar(f"latency p99 {db} / Celery p99", p99 / p99_celery, 1.0, higher=False)
-    token, anonymous = med("api_get_profile_token_rps"), med("api_get_profile_anonymous_rps")
-    if token and anonymous:
-        bar("get-profile with token vs anonymous", token / anonymous, 0.85)
-    if "memory_peak_rss_mb" in figures:
-        bar(
-            "worker peak RSS while a backlog drains (MB)",
-            figures["memory_peak_rss_mb"],
-            300,
-            higher=False,
-        )
-    return out
+    return figures, ctx.cpu
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it all runs")
-    parser.add_argument(
-        "--only", help="comma-separated: throughput,isolation,fanout,latency,api,scaleout,memory"
-    )
+    parser.add_argument("--only", help="comma-separated: " + ",".join(PARTS))
     for option in ("runs", "events", "fanout_webhooks", "fanout_events", "backlog"):
         parser.add_argument(
             "--" + option.replace("_", "-"),
             type=int,
             help=f"override the {option.replace('_', ' ')} of the chosen size",
         )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where the results file goes: bench/results (a smoke run: its scratch directory)",
+    )
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
@@ -246,23 +253,35 @@ def main() -> int:
     work = ROOT / "bench" / "results" / "tmp" / stamp.strftime("%Y%m%dT%H%M%S")
     work.mkdir(parents=True, exist_ok=True)
     only = set(args.only.split(",")) if args.only else None
+    if only is not None and only - set(PARTS):
+        parser.error(f"unknown part(s): {', '.join(sorted(only - set(PARTS)))}")
+    # Smoke figures say nothing about speed: they stay out of bench/results.
+    out = args.out or (work if args.smoke else ROOT / "bench" / "results")
     started = time.monotonic()
-    figures = asyncio.run(run(sizes, work, only))
+    figures, cpu = asyncio.run(run(sizes, work, only))
     result = {
         "date": stamp.isoformat(),
         "smoke": args.smoke,
         "sizes": asdict(sizes),
         "machine": {"cpus": scenarios.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.monotonic() - started, 1),
-        "bars": bars(figures),
+        "load_generator": wrk.version(),
+        "bars": bars.compute(figures),
+        "withdrawn_bars": bars.compute(figures, bars.WITHDRAWN),
         "figures": figures,
+        "cpu": cpu,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     name = stamp.strftime("%Y-%m-%d") + ("-smoke" if args.smoke else "")
-    path = args.out / f"{name}.json"
+    path = out / f"{name}.json"
+    if path.exists():
+        # A second run on one day keeps the first one's figures (they may be
+        # the "before" of docs/PERFORMANCE.md).
+        path = out / f"{stamp.strftime('%Y-%m-%dT%H%M')}{'-smoke' if args.smoke else ''}.json"
+    result["file"] = path.name
     path.write_text(json.dumps(result, indent=2) + "\n")
     if not args.smoke:
-        report.write(result, args.docs)
+        report.write(result, args.docs, report.load_before(result))
     print(json.dumps({"results": str(path), "bars": result["bars"]}, indent=2))
     return 0
 

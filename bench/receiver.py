@@ -26,6 +26,7 @@ class Stats:
         self.first = 0.0
         self.last = 0.0
         self.arrivals: dict[int, float] = {}
+        self.first_sequenced = 0.0
         self.webhook_ids: dict[str, int] = {}
 
     def record(self, body: bytes, webhook_id: str | None) -> None:
@@ -46,6 +47,8 @@ class Stats:
         for item in items:
             seq = _seq(item)
             if seq is not None and seq not in self.arrivals:
+                if not self.arrivals:
+                    self.first_sequenced = now
                 self.arrivals[seq] = now
 
 
@@ -87,6 +90,7 @@ def make_app() -> web.Application:
                 "distinct_webhook_ids": len(stats.webhook_ids),
                 "duplicate_deliveries": duplicates,
                 "sequenced": len(stats.arrivals),
+                "first_sequenced": stats.first_sequenced,
                 "last_sequenced": max(stats.arrivals.values(), default=0.0),
             }
         )

@@ -19,8 +19,9 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import psutil
 
-from bench import floor
+from bench import backlog, cpu, floor, wrk
 from bench.ceiling import send_all
 from bench.hookline_side import (
     Hookline,
@@ -35,6 +36,10 @@ PG_ADMIN = os.environ.get("HOOKLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5
 HOOKLINE = [sys.executable, "-m", "hookline"]
 # Sequence numbers of warm-up events, apart from the measured ones (0, 1, ...).
 WARM_UP_SEQ = 10_000_000
+# wrk's connections for request rates (the figures of issue 18 were taken so).
+API_CONNECTIONS = 32
+# Accounts the mixed load's clients share, each with a team and a webhook.
+MIXED_USERS = 10
 
 
 def migrate(env: dict[str, str], cwd: Path) -> None:
@@ -100,6 +105,8 @@ class Context:
         self.receiver_base = ""
         self.session: aiohttp.ClientSession | None = None
         self.celery_worker: Proc | None = None
+        # Figure key -> process -> share of one CPU, from the figure's last run.
+        self.cpu: dict[str, dict[str, float]] = {}
 
     # -- shared parts --------------------------------------------------------
 
@@ -126,6 +133,19 @@ class Context:
         assert self.session is not None
         return self.session
 
+    def watch(self, key: str, instance: Instance | None = None, **more: Proc) -> Any:
+        """Record, under ``key``, the CPU share of the benchmark's own process
+        (the client), the receiver and the instance's server and workers."""
+        assert self.receiver is not None
+        processes = {"bench client": psutil.Process(), "receiver": self.receiver.ps}
+        if instance is not None:
+            processes["hookline serve"] = instance.procs[0].ps
+            for n, worker in enumerate(instance.workers):
+                processes[f"hookline worker {n + 1}" if n else "hookline worker"] = worker.ps
+        processes.update({name: proc.ps for name, proc in more.items()})
+        self.cpu[key] = {}
+        return cpu.shares(processes, self.cpu[key])
+
     async def _pg(self, sql: str, database: str = "postgres") -> None:
         conn = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + database)
         try:
@@ -135,13 +155,14 @@ class Context:
 
     @asynccontextmanager
     async def hookline(
-        self, db: str, *, workers: int = 1, **settings: str
+        self, db: str, *, workers: int = 1, separate_worker: bool = False, **settings: str
     ) -> AsyncIterator[Instance]:
         """Hookline on SQLite (``serve`` with its in-process worker), on PostgreSQL
         (``serve --no-worker`` plus ``workers`` standalone worker processes) or
         on PostgreSQL as ``serve`` runs by default (``postgresql_serve``: with its
-        in-process worker, like SQLite)."""
-        own_worker = db != "postgresql"
+        in-process worker, like SQLite). ``separate_worker`` runs SQLite the way
+        ``postgresql`` runs, for measuring a worker on its own."""
+        own_worker = db != "postgresql" and not separate_worker
         db = "postgresql" if db.startswith("postgresql") else db
         port = free_port()
         data = self.work / f"hookline-{port}"
@@ -201,10 +222,11 @@ class Context:
 
     # -- throughput ----------------------------------------------------------
 
-    async def ceiling(self, events: int) -> float:
+    async def ceiling(self, events: int, key: str = "ceiling_eps") -> float:
         await receiver_reset(self.http, self.receiver_base)
         bodies = [json.dumps(sample_event(n)).encode() for n in range(events)]
-        seconds = await send_all(f"{self.receiver_base}/hook", bodies, self.concurrency)
+        with self.watch(key):
+            seconds = await send_all(f"{self.receiver_base}/hook", bodies, self.concurrency)
         return events / seconds
 
     async def relay(self, events: int) -> float:
@@ -231,7 +253,8 @@ class Context:
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/healthz", proc)
             await receiver_reset(self.http, self.receiver_base)
-            return await self._sequenced_rate(Hookline(base, self.http), "relay", events)
+            with self.watch("relay_eps", relay=proc):
+                return await self._sequenced_rate(Hookline(base, self.http), "relay", events)
         finally:
             proc.stop()
 
@@ -247,7 +270,8 @@ class Context:
             client, team = await self._client(instance)
             await client.add_webhook(team, f"{self.receiver_base}/hook", batch)
             await self._quiet(1)
-            return await self._sequenced_rate(client, team, events)
+            with self.watch(f"hookline_{db}_batch{batch}_eps", instance):
+                return await self._sequenced_rate(client, team, events)
 
     async def hookline_beside_a_dead_endpoint(self, db: str, events: int) -> float:
         """Throughput of a healthy webhook while a second webhook of the same
@@ -257,7 +281,8 @@ class Context:
             await client.add_webhook(team, f"{self.receiver_base}/hook", 1)
             await client.add_webhook(team, f"{self.receiver_base}/never", 1)
             await self._quiet(1)
-            return await self._sequenced_rate(client, team, events)
+            with self.watch(f"hookline_{db}_beside_dead_eps", instance):
+                return await self._sequenced_rate(client, team, events)
 
     # -- the Celery peer -----------------------------------------------------
 
@@ -330,10 +355,11 @@ class Context:
                 await client.add_webhook(team, f"{self.receiver_base}/hook/{w}")
             await self._quiet(webhooks)
             started = time.time()
-            await client.raise_events(team, events, concurrency=4)
-            stats = await wait_for(
-                self.http, self.receiver_base, "events", webhooks * events, 1800, 0.2
-            )
+            with self.watch(f"fanout_hookline_{db}_s", inst):
+                await client.raise_events(team, events, concurrency=4)
+                stats = await wait_for(
+                    self.http, self.receiver_base, "events", webhooks * events, 1800, 0.2
+                )
             return float(stats["last"] - started)
 
     # -- latency -------------------------------------------------------------
@@ -374,57 +400,113 @@ class Context:
                 await self._quiet(1)
                 await client.raise_at_rate(team, rate, warm_up / rate, start=WARM_UP_SEQ)
                 await self._quiet(warm_up)
-                answered = await client.raise_at_rate(team, rate, seconds)
-                await wait_for(self.http, self.receiver_base, "sequenced", total, 600)
+                with self.watch(f"latency_{who}", instance):
+                    answered = await client.raise_at_rate(team, rate, seconds)
+                    await wait_for(self.http, self.receiver_base, "sequenced", total, 600)
         arrivals = await receiver_arrivals(self.http, self.receiver_base)
         return percentiles([(arrivals[s] - answered[s]) * 1000 for s in answered])
 
-    # -- the API -------------------------------------------------------------
+    # -- the API (wrk) -------------------------------------------------------
 
-    async def api_rates(self, seconds: float) -> dict[str, float]:
-        async with self.hookline("sqlite") as instance:
+    async def api_rates(self, db: str, seconds: float) -> dict[str, float]:
+        """Requests/s of ``/healthz``, anonymous and token ``get-profile`` and
+        ``create-file``, one after the other on one server, all with wrk and the
+        same settings (``API_CONNECTIONS`` connections)."""
+        async with self.hookline(db) as instance:
             client, team = await self._client(instance)
             project = await client.call("create-project", {"teamId": team, "name": "api"})
-            url = f"{instance.base}/api/rpc/command/"
-            token = {"authorization": f"Token {client.token}"}
-            json_ct = {"content-type": "application/json"}
+            path = "/api/rpc/command/"
+            json_ct = {"Content-Type": "application/json"}
+            token = {**json_ct, "Authorization": f"Token {client.token}"}
+            file_body = json.dumps({"projectId": project["id"], "name": "f-SEQ"})
+            before, after = file_body.split("SEQ")
             loads = {
-                "get_profile_anonymous": ("get-profile", {}, json_ct),
-                "get_profile_token": ("get-profile", {}, {**json_ct, **token}),
-                "create_file": ("create-file", {"projectId": project["id"]}, {**json_ct, **token}),
+                "healthz": ("/healthz", wrk.one_request("GET", {}, None)),
+                "get_profile_anonymous": (
+                    path + "get-profile",
+                    wrk.one_request("POST", json_ct, "{}"),
+                ),
+                "get_profile_token": (path + "get-profile", wrk.one_request("POST", token, "{}")),
+                "create_file": (
+                    path + "create-file",
+                    wrk.numbered_request(path + "create-file", token, before, after),
+                ),
             }
             rates: dict[str, float] = {}
-            for key, (command, params, headers) in loads.items():
-                rates[key] = await self._load(url + command, params, headers, seconds, key)
+            for key, (url_path, script) in loads.items():
+                figure = f"api_{db}_{key}_rps"
+                with self.watch(figure, instance):
+                    result = await wrk.run(
+                        instance.base + url_path, script, API_CONNECTIONS, seconds, self.work
+                    )
+                self.cpu[figure]["wrk"] = round(result["wrk_cpu"], 2)
+                if result["http_errors"] or result["socket_errors"]:
+                    raise RuntimeError(f"{figure}: {result}")
+                rates[key] = result["rps"]
             return rates
 
-    async def _load(
-        self, url: str, params: dict[str, Any], headers: dict[str, str], seconds: float, key: str
-    ) -> float:
-        done = 0
-        failures = 0
-        stop_at = time.perf_counter() + seconds
+    async def mixed(self, db: str, seconds: float, clients: int) -> dict[str, float]:
+        """``clients`` connections for ``seconds``, each request drawn at random:
+        35% ``create-project`` (an event to the team's webhook), 30%
+        ``get-profile``, 20% ``get-projects``, 15% ``get-webhook-deliveries``,
+        with the tokens of ``MIXED_USERS`` accounts, each with its own team and
+        webhook. Answers wrk's requests/s, latency percentiles and errors."""
+        async with self.hookline(db) as instance:
+            choices: list[tuple[float, str, dict[str, str], str]] = []
+            share = 1 / MIXED_USERS
+            path = "/api/rpc/command/"
+            for _ in range(MIXED_USERS):
+                client, team = await self._client(instance)
+                hook = await client.add_webhook(team, f"{self.receiver_base}/hook")
+                headers = {
+                    "Content-Type": "application/json",
+                    "Authorization": f"Token {client.token}",
+                }
+                project = json.dumps({"teamId": team, "name": "bench-SEQ"})
+                choices += [
+                    (0.35 * share, path + "create-project", headers, project),
+                    (0.30 * share, path + "get-profile", headers, "{}"),
+                    (0.20 * share, path + "get-projects", headers, json.dumps({"teamId": team})),
+                    (
+                        0.15 * share,
+                        path + "get-webhook-deliveries",
+                        headers,
+                        json.dumps({"webhookId": hook}),
+                    ),
+                ]
+            await self._quiet(MIXED_USERS)
+            figure = f"mixed_{db}"
+            with self.watch(figure, instance):
+                result = await wrk.run(
+                    instance.base + "/", wrk.mix(choices, "SEQ"), clients, seconds, self.work
+                )
+            self.cpu[figure]["wrk"] = round(result.pop("wrk_cpu"), 2)
+            return result
 
-        async def worker(n: int) -> None:
-            nonlocal done, failures
-            i = 0
-            while time.perf_counter() < stop_at:
-                body = dict(params)
-                if "projectId" in body:
-                    body["name"] = f"f-{n}-{i}"
-                i += 1
-                async with self.http.post(url, json=body, headers=headers) as response:
-                    await response.read()
-                    if response.status < 300:
-                        done += 1
-                    else:
-                        failures += 1
+    # -- delivery alone --------------------------------------------------------
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(n) for n in range(32)))
-        if failures:
-            raise RuntimeError(f"{key}: {failures} requests failed")
-        return done / (time.perf_counter() - started)
+    async def delivery_alone(self, db: str, count: int) -> float:
+        """Deliveries/s of one ``hookline worker`` draining a recorded backlog of
+        ``count`` events (one event per request, one webhook, as many in flight
+        as the ceiling's sender), from the first arrival to the last."""
+        in_flight = str(self.concurrency)
+        async with self.hookline(
+            db,
+            workers=0,
+            separate_worker=True,
+            HOOKLINE_DELIVERY_CONCURRENCY=in_flight,
+            HOOKLINE_DELIVERY_CONCURRENCY_PER_WEBHOOK=in_flight,
+        ) as instance:
+            client, team = await self._client(instance)
+            hook = await client.add_webhook(team, f"{self.receiver_base}/hook", 1)
+            await backlog.seed(_async_url(instance), team, hook, count)
+            await receiver_reset(self.http, self.receiver_base)
+            instance.start_worker()
+            # The worker's start-up (imports, migrate) is not delivery.
+            await wait_for(self.http, self.receiver_base, "sequenced", 1, 120)
+            with self.watch(f"delivery_{db}_eps", instance):
+                stats = await wait_for(self.http, self.receiver_base, "sequenced", count, 1800, 0.1)
+            return count / (stats["last_sequenced"] - stats["first_sequenced"])
 
     # -- scale-out and memory (PostgreSQL) ------------------------------------
 
@@ -439,45 +521,32 @@ class Context:
             stats = await wait_for(self.http, self.receiver_base, "sequenced", events, 1800, 0.2)
             return events / (stats["last_sequenced"] - stats["first"])
 
-    async def backlog_memory(self, backlog: int) -> tuple[float, float]:
+    async def backlog_memory(self, size: int) -> tuple[float, float]:
         async with self.hookline("postgresql", workers=0) as instance:
             client, team = await self._client(instance)
             hook = await client.add_webhook(team, f"{self.receiver_base}/hook", 100)
             assert instance.database is not None
-            await self._pg(_backlog_sql(team, hook, backlog), instance.database)
+            await self._pg(backlog.bulk_sql(team, hook, size), instance.database)
             await receiver_reset(self.http, self.receiver_base)
             worker = instance.start_worker()
             started = time.monotonic()
             peak = 0.0
-            while True:
-                peak = max(peak, worker.rss_mb())
-                stats = await receiver_stats(self.http, self.receiver_base)
-                if stats["sequenced"] >= backlog:
-                    break
-                if worker.popen.poll() is not None:
-                    raise RuntimeError("the worker died while draining the backlog")
-                if time.monotonic() - started > 3600:
-                    raise TimeoutError("the backlog did not drain within an hour")
-                await asyncio.sleep(0.25)
+            with self.watch("memory_peak_rss_mb", instance):
+                while True:
+                    peak = max(peak, worker.rss_mb())
+                    stats = await receiver_stats(self.http, self.receiver_base)
+                    if stats["sequenced"] >= size:
+                        break
+                    if worker.popen.poll() is not None:
+                        raise RuntimeError("the worker died while draining the backlog")
+                    if time.monotonic() - started > 3600:
+                        raise TimeoutError("the backlog did not drain within an hour")
+                    await asyncio.sleep(0.25)
             return peak, time.monotonic() - started
 
 
-def _backlog_sql(team_id: str, webhook_id: str, count: int) -> str:
-    """Events and due deliveries in event order, written straight into the
-    database (an API would take longer to raise a million events than to drain
-    them). Ids keep UUIDv7's ordering: a fixed past timestamp, then a counter.
-    Then the statistics autovacuum would gather after such a bulk load."""
-    eid = "('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid"
-    did = "('01900000-0000-7000-9000-' || lpad(to_hex(i), 12, '0'))::uuid"
-    return f"""
-    INSERT INTO events (id, name, team_id, profile_id, props, created_at, tracked_at)
-    SELECT {eid}, 'create-project', '{team_id}', NULL,
-           jsonb_build_object('name', 'bench-' || i), now(), now()
-    FROM generate_series(1, {count}) AS i;
-    INSERT INTO deliveries (id, webhook_id, event_id, status, attempts, next_attempt_at,
-                            created_at, updated_at)
-    SELECT {did}, '{webhook_id}', {eid}, 'pending', 0, now(), now(), now()
-    FROM generate_series(1, {count}) AS i;
-    ANALYZE events;
-    ANALYZE deliveries;
-    """
+def _async_url(instance: Instance) -> str:
+    """The instance's database as a SQLAlchemy async URL."""
+    if instance.database is None:
+        return f"sqlite+aiosqlite:///{instance.work / 'hookline.db'}"
+    return instance.env["HOOKLINE_DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://")
