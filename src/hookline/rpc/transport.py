@@ -21,8 +21,7 @@ from hookline.errors import (
     Unavailable,
 )
 from hookline.oauth import secrets as oauth_secrets
-from hookline.rpc import forgery
-from hookline.rpc import multipart
+from hookline.rpc import forgery, multipart
 from hookline.rpc.context import CallInfo
 from hookline.rpc.execute import execute
 from hookline.rpc.models import Download
