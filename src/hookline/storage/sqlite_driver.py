@@ -68,19 +68,30 @@ def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many
         cursor.close()
 
 
-def _begin_without_waiting(connection: sqlite3.Connection, operation: str) -> bool:
+def _begin_without_waiting(adapted: OneHopConnection, operation: str) -> bool:
     """Try ``BEGIN`` on the loop without waiting for a lock another process
-    holds; False when it would have to wait."""
-    connection.execute("PRAGMA busy_timeout = 0")
+    holds; False when it would have to wait. The connection is left with no
+    busy timeout (it is restored before the next statement that runs on the
+    thread), so a run of inline transactions sets it once."""
+    connection: sqlite3.Connection = adapted._connection._conn
+    if not adapted.impatient:
+        connection.execute("PRAGMA busy_timeout = 0")
+        adapted.impatient = True
     try:
         connection.execute(operation)
     except sqlite3.OperationalError as error:
         if getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return False
         raise
-    finally:
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return True
+
+
+def _patient(adapted: OneHopConnection) -> None:
+    """Give the connection back its busy timeout, for a statement that runs
+    on the thread and may wait there for another process's lock."""
+    if adapted.impatient:
+        adapted._connection._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        adapted.impatient = False
 
 
 class OneHopCursor(AsyncAdapt_dbapi_cursor):
@@ -135,9 +146,10 @@ class OneHopCursor(AsyncAdapt_dbapi_cursor):
             if not operation.startswith("BEGIN IMMEDIATE"):
                 self._keep(_run(connection, operation, parameters, many))
                 return
-            if _begin_without_waiting(connection._conn, operation):
+            if _begin_without_waiting(self._adapt_connection, operation):  # type: ignore[arg-type]
                 self._keep((None, [], -1, None))
                 return
+        _patient(self._adapt_connection)  # type: ignore[arg-type]
         async with self._adapt_connection._execute_mutex:
             outcome = await connection._execute(  # type: ignore[no-untyped-call]
                 _run, connection, operation, parameters, many
@@ -156,13 +168,15 @@ class OneHopCursor(AsyncAdapt_dbapi_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("inline",)
+    __slots__ = ("impatient", "inline")
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        # Set by Database.write for the length of a short write transaction.
+        # Set by Database for the length of a short transaction.
         self.inline = False
+        # Whether the busy timeout is off (see _begin_without_waiting).
+        self.impatient = False
 
     def begin_inline(self) -> None:
         """A deferred ``BEGIN`` on the loop (it never waits for a lock)."""
