@@ -81,6 +81,8 @@ class Database:
         self.url = normalize_database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.engine: AsyncEngine = self._create_engine(pool_size)
+        # The same pool, its connections marked for BEGIN IMMEDIATE (SQLite).
+        self._writer = self.engine.execution_options(hookline_write=True)
         # One process writes to SQLite at a time anyway; queueing here keeps
         # writers from spinning on SQLITE_BUSY.
         self._write_lock = PriorityLock() if self.is_sqlite else None
@@ -153,15 +155,14 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock.held(urgent), self.engine.connect() as conn:
-            await conn.execution_options(hookline_write=True)
-            adapted = (await conn.get_raw_connection()).dbapi_connection
-            adapted.inline = not bulk  # type: ignore[union-attr]
+        async with self._write_lock.held(urgent), self._writer.connect() as conn:
+            adapted = _adapted(conn)
+            adapted.inline = not bulk
             try:
                 async with conn.begin():
                     yield conn
             finally:
-                adapted.inline = False  # type: ignore[union-attr]
+                adapted.inline = False
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and self._checkpoint_task is None:
             self._checkpoint_task = asyncio.create_task(self._checkpoint())
@@ -219,6 +220,14 @@ class Database:
         await self.engine.dispose()
 
 
+def _adapted(conn: AsyncConnection) -> Any:
+    """The driver's connection under a started one, reached without a trip
+    through a greenlet (get_raw_connection's cost, on every transaction)."""
+    if conn.sync_connection is None:
+        raise RuntimeError("the connection has not started")
+    return conn.sync_connection.connection.dbapi_connection
+
+
 class LazyRead(AsyncConnection):
     """A read transaction that takes a connection and begins only when its
     first statement runs (see Database.read)."""
@@ -233,8 +242,8 @@ class LazyRead(AsyncConnection):
             return
         await self.start()
         if self._inline:
-            adapted = (await self.get_raw_connection()).dbapi_connection
-            adapted.inline = True  # type: ignore[union-attr]
+            adapted = _adapted(self)
+            adapted.inline = True
         self._reading = await self.begin().start()
 
     async def finish(self) -> None:
@@ -246,8 +255,8 @@ class LazyRead(AsyncConnection):
                 await self._reading.rollback()
         finally:
             if self._inline:
-                adapted = (await self.get_raw_connection()).dbapi_connection
-                adapted.inline = False  # type: ignore[union-attr]
+                adapted = _adapted(self)
+                adapted.inline = False
             await self.close()
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
