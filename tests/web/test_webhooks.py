@@ -43,15 +43,19 @@ async def test_add_shows_the_secret_once(web: WebFactory) -> None:
     assert (
         "This team has no webhooks yet" in (await person.get(f"/teams/{team['id']}/webhooks")).text
     )
-    page = await person.submit(f"/teams/{team['id']}/webhooks", form())
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-    secret = SECRET.search(page.text)
-    assert secret and "it will not be shown again" in page.text
+    added = await person.submit(f"/teams/{team['id']}/webhooks", form())
     hooks = await api.call("get-webhooks", {"teamId": team["id"]})
     assert [h["name"] for h in hooks] == ["Orders"]
+    assert added.status_code == 303 and added.headers["location"] == f"/webhooks/{hooks[0]['id']}"
+    page = await person.get(added.headers["location"])
+    assert page.headers["cache-control"] == "no-store"
+    secret = SECRET.search(page.text)
+    assert secret and "it will not be shown again" in page.text
     later = await person.get(f"/webhooks/{hooks[0]['id']}")
     assert secret.group(1) not in later.text and 'id="signing-secret"' not in later.text
-    rotated = await person.submit(f"/webhooks/{hooks[0]['id']}/rotate-secret")
+    rotating = await person.submit(f"/webhooks/{hooks[0]['id']}/rotate-secret", {"confirm": "yes"})
+    assert rotating.status_code == 303
+    rotated = await person.get(rotating.headers["location"])
     new_secret = SECRET.search(rotated.text)
     assert new_secret and new_secret.group(1) != secret.group(1)
     assert rotated.headers["cache-control"] == "no-store"

@@ -17,6 +17,7 @@ from hookline.web.visit import Visit
 
 ROLES = [role.value for role in Role]
 INVITE_FIELDS = ("email", "role")
+ONCE_SLOT = "invitation:{}"
 
 
 async def new_team(visit: Visit) -> Response:
@@ -60,11 +61,13 @@ async def team_page(
 
 
 async def show_team(visit: Visit) -> Response:
-    return await team_page(visit)
+    shown_once = visit.take_flash(ONCE_SLOT.format(visit.path_id("team_id"))) or {}
+    return await team_page(visit, **shown_once)
 
 
 async def invite(visit: Visit) -> Response:
-    """The invitation link appears in this answer only: it is the invitation."""
+    """The invitation link is the invitation: it waits in a flash for the team
+    page, shown once, and a reload invites nobody twice."""
     values = {name: visit.form.get(name) for name in INVITE_FIELDS}
     try:
         invitation = await visit.run(
@@ -80,7 +83,19 @@ async def invite(visit: Visit) -> Response:
         f"{visit.services.settings.public_url}/invitations/accept?token="
         f"{quote(invitation.token, safe='')}"
     )
-    return await team_page(visit, invitation=invitation, invitation_link=link)
+    team_id = visit.path_id("team_id")
+    visit.flash(
+        ONCE_SLOT.format(team_id),
+        {
+            "invitation": {
+                "email": invitation.email,
+                "role": invitation.role,
+                "expires_at": invitation.expires_at,
+            },
+            "invitation_link": link,
+        },
+    )
+    return redirect(f"/teams/{team_id}")
 
 
 async def change_role(visit: Visit) -> Response:

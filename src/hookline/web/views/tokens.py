@@ -23,6 +23,7 @@ EXPIRATIONS = (
 )
 SCOPES = (("full", "Full access"), ("read", "Read-only (get-* commands)"))
 CREATE_FIELDS = ("name", "expiration", "scope")
+ONCE_SLOT = "new-token"
 
 
 async def tokens_page(
@@ -44,12 +45,15 @@ async def tokens_page(
 
 
 async def list_tokens(visit: Visit) -> Response:
-    return await tokens_page(visit)
+    created = visit.take_flash(ONCE_SLOT)
+    if created is None:
+        return await tokens_page(visit)
+    return await tokens_page(visit, created=created)
 
 
 async def create_token(visit: Visit) -> Response:
-    """The new value is rendered into this answer (never cached), not put in a
-    redirect URL: it is shown this once."""
+    """The new value waits in a flash for the tokens page, never in a URL:
+    it is shown this once, and a reload creates nothing."""
     values = {name: visit.form.get(name) for name in CREATE_FIELDS}
     errors = FormErrors()
     if values["expiration"] not in {value for value, _ in EXPIRATIONS}:
@@ -67,7 +71,8 @@ async def create_token(visit: Visit) -> Response:
         return await tokens_page(
             visit, status=error.status, errors=errors_from(error, CREATE_FIELDS), form=values
         )
-    return await tokens_page(visit, created=created)
+    visit.flash(ONCE_SLOT, {"name": created.name, "token": created.token})
+    return redirect("/settings/tokens")
 
 
 async def rename_token(visit: Visit) -> Response:

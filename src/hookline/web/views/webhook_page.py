@@ -17,12 +17,15 @@ from hookline.web.forms import FormErrors, errors_from
 from hookline.web.history_query import STATUSES, HistoryQuery
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render
+from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
 RECOVER_FIELDS = ("since", "until")
 STALE_PAGE = "That page of the history does not exist; start again from the first page."
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+# The flash holding a webhook's new signing secret for its next page.
+ONCE_SLOT = "webhook-secret:{}"
 
 
 async def event_types(visit: Visit) -> list[Any]:
@@ -83,7 +86,9 @@ async def webhook_page(
 
 
 async def show_webhook(visit: Visit) -> Response:
-    return await webhook_page(visit, visit.path_id("webhook_id"))
+    webhook_id = visit.path_id("webhook_id")
+    shown_once = visit.take_flash(ONCE_SLOT.format(webhook_id)) or {}
+    return await webhook_page(visit, webhook_id, **shown_once)
 
 
 async def update_webhook(visit: Visit) -> Response:
@@ -103,15 +108,30 @@ async def update_webhook(visit: Visit) -> Response:
 
 
 async def rotate_secret(visit: Visit) -> Response:
-    """The new secret is rendered into this answer only."""
+    """Asks first (receivers must learn the new secret within a day); the new
+    secret then waits, shown once, on the page the answer leads to."""
     webhook_id = visit.path_id("webhook_id")
+    if not confirmed(visit):
+        hook = await visit.run("get-webhook", {"id": webhook_id})
+        return await confirm_page(
+            visit,
+            title="Rotate the signing secret?",
+            message=f"“{hook.name}” gets a new signing secret. For the next 24 hours "
+            "requests are signed with both the old and the new one; afterwards "
+            "receivers that still check the old secret reject every request.",
+            action=f"/webhooks/{webhook_id}/rotate-secret",
+            button="Rotate secret",
+            back=f"/webhooks/{webhook_id}",
+        )
     rotated = await visit.run("rotate-webhook-secret", {"id": webhook_id})
-    return await webhook_page(
-        visit,
-        webhook_id,
-        secret=rotated.secret,
-        previous_secret_expires_at=rotated.previous_secret_expires_at,
+    visit.flash(
+        ONCE_SLOT.format(webhook_id),
+        {
+            "secret": rotated.secret,
+            "previous_secret_expires_at": rotated.previous_secret_expires_at,
+        },
     )
+    return redirect(f"/webhooks/{webhook_id}")
 
 
 def _minute(value: str) -> datetime | None:

@@ -15,7 +15,7 @@ from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render
 from hookline.web.views.confirm import confirm_page, confirmed
-from hookline.web.views.webhook_page import event_types, webhook_page
+from hookline.web.views.webhook_page import ONCE_SLOT, event_types
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
@@ -98,7 +98,8 @@ async def new_webhook(visit: Visit) -> Response:
 
 
 async def create_webhook(visit: Visit) -> Response:
-    """The signing secret is rendered into this answer only."""
+    """Answers with the new webhook's page; its signing secret waits there,
+    shown once, so a reload neither adds a second webhook nor shows it again."""
     team = await _editable_team(visit)
     values = WebhookValues.submitted(visit.form)
     errors = values.check()
@@ -113,7 +114,8 @@ async def create_webhook(visit: Visit) -> Response:
     except HooklineError as error:
         found = errors_from(error, webhook_form.FIELDS)
         return await _new_form(visit, team, values, found, status=error.status)
-    return await webhook_page(visit, created.id, secret=created.secret, created=True)
+    visit.flash(ONCE_SLOT.format(created.id), {"secret": created.secret, "created": True})
+    return redirect(f"/webhooks/{created.id}")
 
 
 async def send_test(visit: Visit) -> Response:
