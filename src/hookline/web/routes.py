@@ -44,6 +44,7 @@ def routes() -> list[BaseRoute]:
             "/webhooks/{webhook_id}/rotate-secret", page(webhook_page.rotate_secret), methods=POST
         ),
         Route("/webhooks/{webhook_id}/recover", page(webhook_page.recover), methods=POST),
+        Route("/webhooks/{webhook_id}/enable", page(webhook_page.enable), methods=POST),
         Route("/webhooks/{webhook_id}/test", page(webhooks.send_test), methods=POST),
         Route("/webhooks/{webhook_id}/delete", page(webhooks.delete_webhook), methods=POST),
         Route("/deliveries/{delivery_id}", page(deliveries.show_delivery), methods=GET),

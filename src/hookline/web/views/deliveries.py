@@ -26,7 +26,11 @@ async def show_delivery(visit: Visit) -> Response:
 
 
 async def resend(visit: Visit) -> Response:
+    """A disabled webhook holds what is re-sent: the notice says so rather
+    than promising an attempt."""
     delivery = await visit.run("resend-webhook-delivery", {"id": visit.path_id("delivery_id")})
+    hook = await visit.run("get-webhook", {"id": delivery.webhook_id})
+    key = "resent" if hook.is_active else "resent-held"
     if visit.form.get("back") == "delivery":
-        return redirect(f"/deliveries/{delivery.id}?notice=resent")
-    return redirect(f"/webhooks/{delivery.webhook_id}?notice=resent#history")
+        return redirect(f"/deliveries/{delivery.id}?notice={key}")
+    return redirect(f"/webhooks/{delivery.webhook_id}?notice={key}#history")

@@ -162,9 +162,20 @@ async def recover(visit: Visit) -> Response:
         except HooklineError as error:
             errors, status = errors_from(error, RECOVER_FIELDS), error.status
         else:
-            return redirect(
-                f"/webhooks/{webhook_id}?notice=recovered&count={recovered.count}#history"
-            )
+            hook = await visit.run("get-webhook", {"id": webhook_id})
+            key = "recovered" if hook.is_active else "recovered-held"
+            return redirect(f"/webhooks/{webhook_id}?notice={key}&count={recovered.count}#history")
     return await webhook_page(
         visit, webhook_id, status=status, recover_errors=errors, recover_form=form
     )
+
+
+async def enable(visit: Visit) -> Response:
+    """Re-enable a webhook disabled by errors (or switched off): the deliveries
+    held for it meanwhile are sent."""
+    webhook_id = visit.path_id("webhook_id")
+    await visit.run("update-webhook", {"id": webhook_id, "isActive": True})
+    if visit.form.get("back") == "list":
+        hook = await visit.run("get-webhook", {"id": webhook_id})
+        return redirect(f"/teams/{hook.team_id}/webhooks?notice=webhook-enabled")
+    return redirect(f"/webhooks/{webhook_id}?notice=webhook-enabled")
