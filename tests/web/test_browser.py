@@ -273,6 +273,8 @@ def test_sorting_and_search(
         page.locator("#history-table th[data-sort-key=event] button").click()
         assert column(page, "history-table", 5) == ["ping", "create-project", "create-project"]
         page.get_by_label("Search").fill("ping")
+        page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"q=ping"))
         assert column(page, "history-table", 5) == ["ping"]
         page.get_by_label("Result").select_option(label="Succeeded")
         page.get_by_role("button", name="Filter").click()

@@ -14,6 +14,7 @@ from tests.helpers import Api, ApiFactory, team_with_members
 from tests.reliability.harness import Receiver
 from tests.web.client import WebClient, WebFactory, text
 
+DASH = "\u2013"  # between the first and last row shown: 41-60 of 212
 ROW = re.compile(r'<tr class="delivery delivery-(\w+)">')
 
 
@@ -91,12 +92,16 @@ async def test_filters_sorting_and_paging(web: WebFactory) -> None:
         await api.call("create-project", {"teamId": hook["teamId"], "name": f"p{n}"})
     path = f"/webhooks/{hook['id']}"
     first = (await person.get(path)).text
-    assert len(ROW.findall(first)) == 25 and "31 deliveries." in text(first)
+    assert len(ROW.findall(first)) == 20 and f"1{DASH}20 of 31" in text(first)
+    assert 'rel="prev"' not in first
     assert 'data-sortable="client"' not in first  # paged: sorting goes to the server
     following = re.search(r'href="([^"]+)" rel="next"', first)
     assert following
     second = (await person.get(following.group(1).replace("&amp;", "&"))).text
-    assert len(ROW.findall(second)) == 6 and "First page" in second
+    assert len(ROW.findall(second)) == 11 and f"21{DASH}31 of 31" in text(second)
+    assert 'rel="next"' not in second
+    previous = re.search(r'href="([^"]+)" rel="prev"', second)
+    assert previous and "page=" not in previous.group(1)
     searched = (await person.get(path + "?q=ping")).text
     assert len(ROW.findall(searched)) == 1 and "1 delivery matches." in text(searched)
     assert 'data-sortable="client"' in searched
@@ -106,13 +111,43 @@ async def test_filters_sorting_and_paging(web: WebFactory) -> None:
     window = f"?since={today - timedelta(days=3)}&until={today - timedelta(days=1)}"
     empty = (await person.get(path + window)).text
     assert ROW.findall(empty) == [] and "No delivery matches these filters." in empty
-    assert len(ROW.findall((await person.get(path + f"?since={today}&until={today}")).text)) == 25
+    assert len(ROW.findall((await person.get(path + f"?since={today}&until={today}")).text)) == 20
     bad = (await person.get(path + "?since=yesterday&until=2020-01-01&status=lost")).text
     assert 'id="history-since-error"' in bad and 'id="history-status-error"' in bad
     backwards = (await person.get(path + "?since=2026-02-01&until=2026-01-01")).text
     assert "The end date comes before the start date." in backwards
-    stale = await person.get(path + "?cursor=%21%21")
-    assert stale.status_code == 200 and "start again from the first page" in stale.text
+    beyond = await person.get(path + "?page=99")
+    assert beyond.status_code == 200 and "There is no page 99: the history has 2." in text(
+        beyond.text
+    )
+    assert (await person.get(path + "?page=-3")).status_code == 200
+
+
+async def test_search_runs_over_the_whole_history_and_payloads(web: WebFactory) -> None:
+    """A match on page 3 is found from page 1; the payload's text is searched."""
+    person, api, hook = await _hooked(web, "http://127.0.0.1:9/hook")
+    await api.call("create-project", {"teamId": hook["teamId"], "name": "Needle in a haystack"})
+    for n in range(45):
+        await api.call("create-project", {"teamId": hook["teamId"], "name": f"hay {n}"})
+    path = f"/webhooks/{hook['id']}"
+    assert "Needle" not in (await person.get(path)).text
+    third = (await person.get(path + "?page=3")).text
+    assert f"41{DASH}47 of 47" in text(third)
+    found = (await person.get(path + "?q=needle+IN")).text
+    assert len(ROW.findall(found)) == 1 and f"1{DASH}1 of 1" in text(found)
+    assert "1 delivery matches." in text(found)
+    assert "data-filter-table" not in found  # nothing filters only the rows shown
+    words = text((await person.get(path + "?q=hay")).text)
+    assert f"1{DASH}20 of 46" in words and "46 deliveries match." in words  # and the haystack
+
+
+async def test_times_have_seconds_and_relative_words(web: WebFactory) -> None:
+    person, api, hook = await _hooked(web, "http://127.0.0.1:9/hook")
+    page = await api.call("get-webhook-deliveries", {"webhookId": hook["id"]})
+    shown = text((await person.get(f"/deliveries/{page['items'][0]['id']}")).text)
+    assert re.search(
+        r"Created \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC \((just now|\d+ s ago)\)", shown
+    )
 
 
 async def test_recover_form_errors(web: WebFactory) -> None:

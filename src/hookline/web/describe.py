@@ -51,10 +51,26 @@ def state_words(state: str) -> str:
 
 
 def moment(value: datetime | None) -> str:
-    """A date and time people read the same wherever they are: UTC."""
+    """A date and time people read the same wherever they are: ISO 8601 in
+    UTC, to the second, since deliveries come seconds apart."""
     if value is None:
         return ""
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """How long ago (or how soon), roughly: ``3 min ago``, ``in 2 h``."""
+    if value is None:
+        return ""
+    seconds = int((now - value).total_seconds())
+    later, seconds = seconds < 0, abs(seconds)
+    if seconds < 5:
+        return "just now"
+    for size, unit in ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")):
+        if seconds >= size:
+            amount = f"{seconds // size} {unit}"
+            return f"in {amount}" if later else f"{amount} ago"
+    return "just now"
 
 
 def day(value: datetime | None) -> str:

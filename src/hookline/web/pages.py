@@ -67,6 +67,7 @@ async def render(
         "form": {},
         "notice": "",
         "request_path": visit.request.url.path,
+        "now": visit.services.clock.now(),
     }
     values.update(context)
     html = environment.get_template(template).render(values)

@@ -37,6 +37,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         moment=describe.moment,
+        ago=describe.ago,
         day=describe.day,
         expiry=describe.expiry_words,
         error_words=describe.error_words,

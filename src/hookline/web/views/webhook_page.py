@@ -22,7 +22,6 @@ from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
 RECOVER_FIELDS = ("since", "until")
-STALE_PAGE = "That page of the history does not exist; start again from the first page."
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 # The flash holding a webhook's new signing secret for its next page.
 ONCE_SLOT = "webhook-secret:{}"
@@ -43,7 +42,7 @@ async def _history(visit: Visit, webhook_id: UUID, query: HistoryQuery) -> Any:
     except HooklineError as error:
         found = errors_from(error, ("status", "since", "until"))
         query.errors.fields.update(found.fields)
-        query.errors.general = STALE_PAGE if error.code == "invalid-cursor" else found.general
+        query.errors.general = found.general
         return None
 
 
