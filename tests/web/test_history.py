@@ -3,13 +3,17 @@ and recovering."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline.delivery.worker import Worker
+from hookline.services import Services
 from tests.delivery.conftest import eventually
+from tests.delivery.test_worker import verify
 from tests.helpers import Api, ApiFactory, team_with_members
 from tests.reliability.harness import Receiver
 from tests.web.client import WebClient, WebFactory, text
@@ -18,11 +22,13 @@ DASH = "\u2013"  # between the first and last row shown: 41-60 of 212
 ROW = re.compile(r'<tr class="delivery delivery-(\w+)">')
 
 
-async def _hooked(web: WebFactory, uri: str) -> tuple[WebClient, Api, dict[str, Any]]:
+async def _hooked(
+    web: WebFactory, uri: str, **options: Any
+) -> tuple[WebClient, Api, dict[str, Any]]:
     person = await web.user()
     assert person.api is not None
     team = await person.api.call("create-team", {"name": "Team"})
-    hook = await person.api.call("create-webhook", {"teamId": team["id"], "uri": uri})
+    hook = await person.api.call("create-webhook", {"teamId": team["id"], "uri": uri, **options})
     return person, person.api, hook
 
 
@@ -176,3 +182,44 @@ async def test_viewers_and_outsiders(web: WebFactory, api_factory: ApiFactory) -
     assert (await outsider.get(delivery_path)).status_code == 404
     assert (await outsider.submit(f"{delivery_path}/resend")).status_code == 404
     assert (await outsider.get(f"/deliveries/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_a_batch_shows_the_exact_body_it_sent(
+    web: WebFactory, receiver: Receiver, fast: Services
+) -> None:
+    """The page shows every event of the batch, byte for byte what the
+    receiver got, so its signature checks out against what is shown."""
+    person, api, hook = await _hooked(web, f"{receiver.base}/ok", maxEventsPerRequest=5)
+    for n in range(4):
+        await api.call("create-project", {"teamId": hook["teamId"], "name": f"Batch {n}"})
+    worker = Worker(fast)
+    await worker.start()
+    try:
+        await eventually(lambda: sum(len(json.loads(r.body)) for r in receiver.requests) == 5)
+
+        async def recorded() -> bool:
+            page = await api.call("get-webhook-deliveries", {"webhookId": hook["id"]})
+            return all(d["status"] == "succeeded" for d in page["items"])
+
+        await eventually(recorded)
+    finally:
+        await worker.stop()
+    [request] = receiver.requests
+    page = await api.call("get-webhook-deliveries", {"webhookId": hook["id"], "search": "Batch 2"})
+    shown = (await person.get(f"/deliveries/{page['items'][0]['id']}")).text
+    exact = re.search(r'<pre tabindex="0" class="exact-body"[^>]*>([^<]*)</pre>', shown)
+    assert exact, text(shown)[-3000:]
+    assert html.unescape(exact.group(1)).encode() == request.body
+    assert "This request carried 5 events" in text(shown)
+    for n in range(4):
+        assert f"Batch {n}" in text(shown)
+    verify(hook["secret"], request)
+
+
+async def test_an_unsent_transit_delivery_previews_as_transit(web: WebFactory) -> None:
+    person, api, hook = await _hooked(
+        web, "http://127.0.0.1:9/hook", mtype="application/transit+json"
+    )
+    page = await api.call("get-webhook-deliveries", {"webhookId": hook["id"]})
+    shown = text((await person.get(f"/deliveries/{page['items'][0]['id']}")).text)
+    assert "as Transit" in shown and '"~:name"' in shown

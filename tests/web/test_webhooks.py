@@ -193,3 +193,16 @@ async def test_foreign_webhooks_are_not_found(web: WebFactory, api_factory: ApiF
         response = await outsider.submit(path, data)
         assert response.status_code == 404, path
     assert await members["owner"].call("get-webhook", {"id": hook["id"]})
+
+
+async def test_ordered_delivery_needs_no_batch_size(web: WebFactory) -> None:
+    """With ordered on, the page disables the batch size, so it is not sent."""
+    person, api, team = await _team(web)
+    data = form(ordered="on")
+    del data["maxEventsPerRequest"]
+    added = await person.submit(f"/teams/{team['id']}/webhooks", data)
+    assert added.status_code == 303
+    [hook] = await api.call("get-webhooks", {"teamId": team["id"]})
+    assert hook["ordered"] and hook["maxEventsPerRequest"] == 1
+    page = text((await person.get(added.headers["location"])).text)
+    assert "Ordered delivery sends one event per request" in page

@@ -74,13 +74,17 @@ class WebhookValues:
     def params(self, *, creating: bool) -> dict[str, Any]:
         """A new webhook without a name is named after its URL; an existing
         one keeps a name, so an emptied field is an error to show."""
-        return {
+        params: dict[str, Any] = {
             "name": (self.name or None) if creating else self.name,
             "uri": self.uri,
             "mtype": self.mtype,
             "isActive": self.is_active,
             "events": None if self.all_events else self.events,
             "verifySsl": self.verify_ssl,
-            "maxEventsPerRequest": self.max_events_per_request,
             "ordered": self.ordered,
         }
+        # Ordered delivery sends one event per request: the page disables the
+        # field then, and a disabled field is not sent.
+        if self.max_events_per_request or not self.ordered:
+            params["maxEventsPerRequest"] = self.max_events_per_request
+        return params
