@@ -45,6 +45,14 @@ class FlashStore:
             del self._slots[key]
         self._slots[(owner, name)] = (self.clock() + LIFETIME_S, value)
 
+    def move(self, old_binding: str, new_binding: str) -> None:
+        """Hand what waits for a browser over to its new binding: signing in
+        replaces the key its CSRF tokens and flashes hang on."""
+        self._expire()
+        old, new = self._owner(old_binding), self._owner(new_binding)
+        for key in [k for k in self._slots if k[0] == old]:
+            self._slots[(new, key[1])] = self._slots.pop(key)
+
     def take(self, binding: str, name: str) -> dict[str, Any] | None:
         """The value, once; afterwards (or after its minute) None."""
         self._expire()

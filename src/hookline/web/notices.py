@@ -25,6 +25,11 @@ class Notice:
 NOTICES = {
     "role-changed": Notice("The role was changed."),
     "joined": Notice("You joined the team."),
+    "session-ended": Notice(
+        "Your session ended. Sign in again to go back to the page you were on; "
+        "what you typed there is kept (passwords excepted).",
+        "info",
+    ),
     "token-renamed": Notice("The token was renamed."),
     "token-revoked": Notice("The token was revoked: it no longer works."),
     "webhook-updated": Notice("The webhook was saved."),

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from hookline.errors import HooklineError, NotFound
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
-from hookline.web.pages import redirect, render
+from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 
@@ -46,9 +46,12 @@ async def tokens_page(
 
 async def list_tokens(visit: Visit) -> Response:
     created = visit.take_flash(ONCE_SLOT)
-    if created is None:
-        return await tokens_page(visit)
-    return await tokens_page(visit, created=created)
+    if created is not None:
+        return await tokens_page(visit, created=created)
+    typed = restored_form(visit)
+    if typed is not None and typed.has("scope"):
+        return await tokens_page(visit, form={name: typed.get(name) for name in CREATE_FIELDS})
+    return await tokens_page(visit)
 
 
 async def create_token(visit: Visit) -> Response:

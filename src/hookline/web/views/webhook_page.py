@@ -16,7 +16,7 @@ from hookline.web import webhook_form
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.history_query import STATUSES, HistoryQuery
 from hookline.web.notices import notice
-from hookline.web.pages import redirect, render
+from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
@@ -87,6 +87,9 @@ async def webhook_page(
 async def show_webhook(visit: Visit) -> Response:
     webhook_id = visit.path_id("webhook_id")
     shown_once = visit.take_flash(ONCE_SLOT.format(webhook_id)) or {}
+    typed = restored_form(visit)
+    if typed is not None and typed.has("uri"):
+        shown_once["values"] = WebhookValues.submitted(typed)
     return await webhook_page(visit, webhook_id, **shown_once)
 
 

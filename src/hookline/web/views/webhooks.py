@@ -13,7 +13,7 @@ from hookline.errors import AuthorizationError, HooklineError, NotFound
 from hookline.web import webhook_form
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
-from hookline.web.pages import redirect, render
+from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.views.webhook_page import ONCE_SLOT, event_types
 from hookline.web.visit import Visit
@@ -94,7 +94,9 @@ async def _editable_team(visit: Visit) -> Any:
 
 async def new_webhook(visit: Visit) -> Response:
     team = await _editable_team(visit)
-    return await _new_form(visit, team, WebhookValues(), FormErrors())
+    typed = restored_form(visit)
+    values = WebhookValues.submitted(typed) if typed else WebhookValues()
+    return await _new_form(visit, team, values, FormErrors())
 
 
 async def create_webhook(visit: Visit) -> Response:
