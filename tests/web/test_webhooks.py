@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
 
-from hookline.storage.tables import webhooks
+from hookline.storage.tables import deliveries, webhooks
 from tests.helpers import Api, ApiFactory, team_with_members
 from tests.web.client import WebClient, WebFactory, text
 
@@ -206,3 +207,29 @@ async def test_ordered_delivery_needs_no_batch_size(web: WebFactory) -> None:
     assert hook["ordered"] and hook["maxEventsPerRequest"] == 1
     page = text((await person.get(added.headers["location"])).text)
     assert "Ordered delivery sends one event per request" in page
+
+
+async def test_last_attempt_instead_of_never_triggered(
+    web: WebFactory, api_factory: ApiFactory
+) -> None:
+    """A webhook whose attempts all failed was tried: the table says when,
+    and with what result, in the words the history uses."""
+    person, api, team = await _team(web)
+    hook = await api.call("create-webhook", {"teamId": team["id"], "uri": HOOK, "name": "h"})
+    assert "No attempt yet" in text((await person.get(f"/teams/{team['id']}/webhooks")).text)
+    async with api_factory.services.db.write() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.webhook_id == uuid.UUID(hook["id"]))
+            .values(
+                status="failed",
+                attempts=5,
+                last_status=500,
+                last_attempt_at=datetime(2026, 3, 1, 20, 37, 12, tzinfo=UTC),
+            )
+        )
+    words = text((await person.get(f"/teams/{team['id']}/webhooks")).text)
+    assert "Never" not in words
+    assert "2026-03-01 20:37:12 UTC" in words and "500 Failed" in words
+    page = text((await person.get(f"/webhooks/{hook['id']}")).text)
+    assert "Held kept while the webhook is disabled" in page  # the legend

@@ -26,6 +26,22 @@ _STATES = {
 }
 
 
+# One word per delivery status, used by badges, filters and the legend alike,
+# with what it means.
+STATUSES: tuple[tuple[str, str, str], ...] = (
+    ("succeeded", "Succeeded", "the receiver answered 2xx"),
+    ("retrying", "Retrying", "an attempt failed; another is scheduled"),
+    ("pending", "Waiting", "queued, not sent yet"),
+    ("paused", "Held", "kept while the webhook is disabled; sent once it is re-enabled"),
+    ("failed", "Failed", "gave up after every retry; editors can send it again"),
+)
+_STATUS_WORDS = {code: word for code, word, _ in STATUSES}
+
+
+def status_word(status: str) -> str:
+    return _STATUS_WORDS.get(status, status.capitalize())
+
+
 def error_words(code: str | None) -> str:
     """``unexpected-status:500`` -> ``unexpected status 500`` and so on."""
     if not code:

@@ -9,16 +9,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hookline.rpc.commands.deliveries import cursor_at
+from hookline.web import describe
 from hookline.web.forms import FormErrors
 
-STATUSES = (
-    ("", "All results"),
-    ("succeeded", "Succeeded"),
-    ("failed", "Failed (gave up)"),
-    ("retrying", "Failed, retrying"),
-    ("pending", "Waiting to be sent"),
-    ("paused", "Held (webhook disabled)"),
-)
+STATUSES = (("", "All results"), *((code, word) for code, word, _ in describe.STATUSES))
 # Columns the server sorts by, as get-webhook-deliveries names them.
 SORTS = ("sent-at", "status", "duration", "created")
 DEFAULT_SORT = "-created"

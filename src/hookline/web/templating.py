@@ -43,9 +43,11 @@ def _environment() -> jinja2.Environment:
         error_words=describe.error_words,
         last_error=describe.last_error_sentence,
         state_words=describe.state_words,
+        status_word=describe.status_word,
         pretty_body=pretty_body,
         pretty_json=pretty_json,
     )
+    env.globals["status_legend"] = describe.STATUSES
     return env
 
 

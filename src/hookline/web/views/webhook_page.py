@@ -32,6 +32,16 @@ async def event_types(visit: Visit) -> list[Any]:
     return [e for e in await visit.run("get-webhook-event-types") if e.name != PING]
 
 
+async def last_attempt(visit: Visit, webhook_id: UUID) -> Any:
+    """The delivery attempted most recently, or None: a webhook whose every
+    attempt failed was never "triggered", yet it was tried."""
+    page = await visit.run(
+        "get-webhook-deliveries", {"webhookId": webhook_id, "sort": "-sent-at", "limit": 1}
+    )
+    latest = page.items[0] if page.items else None
+    return latest if latest is not None and latest.sent_at is not None else None
+
+
 async def _history(visit: Visit, webhook_id: UUID, query: HistoryQuery) -> Any:
     if query.errors:
         return None
@@ -73,6 +83,7 @@ async def webhook_page(
         formats=webhook_form.FORMATS,
         can_edit=Role(team.role).at_least(Role.EDITOR),
         history=await _history(visit, hook.id, query),
+        last=await last_attempt(visit, hook.id),
         query=query,
         statuses=STATUSES,
         path=f"/webhooks/{hook.id}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
-from hookline.web.views.webhook_page import ONCE_SLOT, event_types
+from hookline.web.views.webhook_page import ONCE_SLOT, event_types, last_attempt
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
@@ -23,15 +24,26 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "name": lambda hook: (hook.name.casefold(), hook.uri),
     "url": lambda hook: (hook.uri.casefold(), hook.name),
-    "last-triggered": lambda hook: (hook.last_triggered_at or _NEVER, hook.name),
+    "last-attempt": lambda hook: (hook.last.sent_at if hook.last else _NEVER, hook.name),
     "state": lambda hook: (hook.state, hook.name.casefold()),
 }
 COLUMNS = (
     ("name", "Name"),
     ("url", "URL"),
-    ("last-triggered", "Last triggered"),
+    ("last-attempt", "Last attempt"),
     ("state", "State"),
 )
+
+
+@dataclass(frozen=True)
+class Row:
+    """A webhook in the table, with its most recent attempt."""
+
+    hook: Any
+    last: Any
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.hook, name)
 
 
 def can_edit(team: Any) -> bool:
@@ -49,7 +61,10 @@ def arrange(hooks: list[Any], search: str, sort: str) -> list[Any]:
 async def list_webhooks(visit: Visit) -> Response:
     team_id = visit.path_id("team_id")
     team = await visit.run("get-team", {"id": team_id})
-    hooks = await visit.run("get-webhooks", {"teamId": team_id})
+    hooks = [
+        Row(hook, await last_attempt(visit, hook.id))
+        for hook in await visit.run("get-webhooks", {"teamId": team_id})
+    ]
     search = visit.query("q")[:200]
     sort = visit.query("sort")
     if sort.lstrip("-") not in SORT_KEYS:
