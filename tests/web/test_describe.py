@@ -9,6 +9,7 @@ import pytest
 from hookline.web.describe import (
     ago,
     error_words,
+    event_area,
     expiry_words,
     last_error_sentence,
     moment,
@@ -70,3 +71,18 @@ def test_moments_to_the_second_and_how_long_ago() -> None:
     assert ago(now - timedelta(hours=5), now) == "5 h ago"
     assert ago(now - timedelta(days=2, hours=1), now) == "2 d ago"
     assert ago(now + timedelta(minutes=10), now) == "in 10 min"
+
+
+@pytest.mark.parametrize(
+    ("name", "area"),
+    [
+        ("create-project", "Projects"),
+        ("move-files", "Files"),
+        ("update-profile", "Profile"),
+        ("create-comment-thread", "Comments"),
+        ("accept-team-invitation", "Team"),
+        ("ping", "Other"),
+    ],
+)
+def test_event_areas(name: str, area: str) -> None:
+    assert event_area(name) == area

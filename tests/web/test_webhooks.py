@@ -233,3 +233,18 @@ async def test_last_attempt_instead_of_never_triggered(
     assert "2026-03-01 20:37:12 UTC" in words and "500 Failed" in words
     page = text((await person.get(f"/webhooks/{hook['id']}")).text)
     assert "Held kept while the webhook is disabled" in page  # the legend
+
+
+async def test_event_types_grouped_with_descriptions(web: WebFactory) -> None:
+    person, api, team = await _team(web)
+    page = (await person.get(f"/teams/{team['id']}/webhooks/new")).text
+    legends = re.findall(r"<legend>([^<]+)</legend>", page)
+    assert ["Projects", "Files", "Comments", "Team", "Profile"] == [
+        a for a in legends if a in {"Projects", "Files", "Comments", "Team", "Profile"}
+    ]
+    assert 'id="about-create-project">Create a project in a team' in page
+    ticked = await person.submit(
+        f"/teams/{team['id']}/webhooks", form(eventsMode="all", events=["create-project"])
+    )
+    assert ticked.status_code == 400 and "You ticked some events but chose" in text(ticked.text)
+    assert await api.call("get-webhooks", {"teamId": team["id"]}) == []

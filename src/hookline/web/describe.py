@@ -4,6 +4,7 @@ webhook states."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 _ERRORS = {
     "timeout": "the request timed out",
@@ -40,6 +41,43 @@ _STATUS_WORDS = {code: word for code, word, _ in STATUSES}
 
 def status_word(status: str) -> str:
     return _STATUS_WORDS.get(status, status.capitalize())
+
+
+# Areas of the product events belong to, in the order the form lists them;
+# an event joins the first area one of whose words is a word of its name.
+EVENT_AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Projects", ("project",)),
+    ("Files", ("file",)),
+    ("Comments", ("comment",)),
+    ("Team", ("team", "invitation", "member")),
+    ("Fonts", ("font",)),
+    ("Profile", ("profile",)),
+)
+OTHER_AREA = "Other"
+
+
+def event_area(name: str) -> str:
+    parts = {part.removesuffix("s") for part in name.split("-")}
+    for area, words in EVENT_AREAS:
+        if parts.intersection(words):
+            return area
+    return OTHER_AREA
+
+
+def grouped_events(event_types: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Event types by area, areas in the listed order, names sorted within."""
+    order = [area for area, _ in EVENT_AREAS] + [OTHER_AREA]
+    groups: dict[str, list[Any]] = {}
+    for event in sorted(event_types, key=lambda e: e.name):
+        groups.setdefault(event_area(event.name), []).append(event)
+    return [(area, groups[area]) for area in order if area in groups]
+
+
+def first_sentence(text: str) -> str:
+    """The description's opening sentence, for a line beside a checkbox."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end == -1 else text[: end + 1]
 
 
 def error_words(code: str | None) -> str:

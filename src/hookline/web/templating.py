@@ -44,6 +44,8 @@ def _environment() -> jinja2.Environment:
         last_error=describe.last_error_sentence,
         state_words=describe.state_words,
         status_word=describe.status_word,
+        first_sentence=describe.first_sentence,
+        grouped_events=describe.grouped_events,
         pretty_body=pretty_body,
         pretty_json=pretty_json,
     )

@@ -69,6 +69,14 @@ class WebhookValues:
         errors = FormErrors()
         if not self.all_events and not self.events:
             errors.add("events", "Check at least one event, or choose all events.")
+        if self.all_events and self.events:
+            # Without JavaScript the boxes stay active under "All events":
+            # ticks there must not be dropped without a word.
+            errors.add(
+                "events",
+                "You ticked some events but chose “All events”: choose “Only the events "
+                "checked below” to receive just those, or clear the ticks.",
+            )
         return errors
 
     def params(self, *, creating: bool) -> dict[str, Any]:
