@@ -223,3 +223,15 @@ async def test_an_unsent_transit_delivery_previews_as_transit(web: WebFactory) -
     page = await api.call("get-webhook-deliveries", {"webhookId": hook["id"]})
     shown = text((await person.get(f"/deliveries/{page['items'][0]['id']}")).text)
     assert "as Transit" in shown and '"~:name"' in shown
+
+
+async def test_dates_are_iso_8601_in_24_hours_everywhere(web: WebFactory) -> None:
+    """Browser date pickers show the reader's locale (mm/dd/yyyy, 12-hour):
+    the filters take and show ISO 8601 text instead."""
+    person, _api, hook = await _hooked(web, "http://127.0.0.1:9/hook")
+    page = (await person.get(f"/webhooks/{hook['id']}")).text
+    assert 'type="date"' not in page and 'type="datetime-local"' not in page
+    since = re.search(r'id="recover-since" name="since" type="text" value="([^"]+)"', page)
+    assert since and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", since.group(1))
+    done = await person.submit(f"/webhooks/{hook['id']}/recover", {"since": "2026-01-01 13:05"})
+    assert done.status_code == 303

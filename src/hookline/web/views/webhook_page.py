@@ -22,7 +22,8 @@ from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
 RECOVER_FIELDS = ("since", "until")
-_LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+# ISO 8601 with a space, 24-hour, as every date on the site reads.
+_MINUTE = "%Y-%m-%d %H:%M"
 # The flash holding a webhook's new signing secret for its next page.
 ONCE_SLOT = "webhook-secret:{}"
 
@@ -89,7 +90,7 @@ async def webhook_page(
         path=f"/webhooks/{hook.id}",
         recover_errors=recover_errors or FormErrors(),
         recover_form=recover_form
-        or {"since": (now - timedelta(days=1)).strftime(_LOCAL_MINUTE), "until": ""},
+        or {"since": (now - timedelta(days=1)).strftime(_MINUTE), "until": ""},
         notice=notice(visit),
         **extra,
     )
@@ -148,11 +149,15 @@ async def rotate_secret(visit: Visit) -> Response:
 
 
 def _minute(value: str) -> datetime | None:
-    """A ``datetime-local`` value, read as UTC as the form says."""
+    """``YYYY-MM-DD HH:MM`` (a ``T`` for the space, or seconds, are fine too),
+    read as UTC as the form says."""
     try:
-        return datetime.strptime(value, _LOCAL_MINUTE).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return moment.replace(tzinfo=UTC)
 
 
 async def recover(visit: Visit) -> Response:
@@ -161,9 +166,9 @@ async def recover(visit: Visit) -> Response:
     errors, status = FormErrors(), 400
     since, until = _minute(form["since"]), _minute(form["until"])
     if since is None:
-        errors.add("since", "Give the start as a date and time.")
+        errors.add("since", "Give the start as YYYY-MM-DD HH:MM (UTC, 24-hour).")
     if form["until"] and until is None:
-        errors.add("until", "Give the end as a date and time, or leave it empty.")
+        errors.add("until", "Give the end as YYYY-MM-DD HH:MM (UTC, 24-hour), or leave it empty.")
     if not errors:
         params: dict[str, Any] = {"webhookId": webhook_id, "since": since}
         if until is not None:
