@@ -58,9 +58,13 @@ async def render(
             teams = await visit.run("get-teams")
         except HooklineError:
             me, teams = None, []
+    names = [t.name.casefold() for t in teams]
     values: dict[str, Any] = {
         "me": me,
         "teams": teams,
+        # Teams whose name another of the visitor's teams shares: the menu
+        # adds when each was created, to tell them apart.
+        "look_alike_teams": {t.id for t in teams if names.count(t.name.casefold()) > 1},
         "team": None,
         "csrf_token": visit.csrf_token,
         "errors": FormErrors(),

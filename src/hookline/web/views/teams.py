@@ -13,6 +13,7 @@ from hookline.errors import HooklineError, NotFound, ValidationError
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render
+from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 
 ROLES = [role.value for role in Role]
@@ -25,7 +26,22 @@ async def new_team(visit: Visit) -> Response:
 
 
 async def create_team(visit: Visit) -> Response:
+    """A second team with a name one already has is easy to mistake for the
+    first: ask before creating it."""
     name = visit.form.get("name")
+    same = [t for t in await visit.run("get-teams") if t.name.casefold() == name.strip().casefold()]
+    if same and not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title=f"You already have a team named “{same[0].name}”",
+            message="Two teams with the same name look alike in the team menu. "
+            f"Create another team named “{name.strip()}”?",
+            action="/teams",
+            button="Create another team",
+            back=f"/teams/{same[0].id}",
+            resend=visit.form,
+            danger=False,
+        )
     try:
         team = await visit.run("create-team", {"name": name})
     except ValidationError as error:

@@ -122,6 +122,20 @@ async def create_webhook(visit: Visit) -> Response:
     errors = values.check()
     if errors:
         return await _new_form(visit, team, values, errors, status=400)
+    twin = _twin(await visit.run("get-webhooks", {"teamId": team.id}), values)
+    if twin is not None and not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title="This URL already receives these events",
+            message=f"The webhook “{twin.name}” already sends "
+            f"{'every event' if twin.events is None else 'some of these events'} to "
+            f"{values.uri}: each would arrive twice. Add another webhook anyway?",
+            action=f"/teams/{team.id}/webhooks",
+            button="Add anyway",
+            back=f"/webhooks/{twin.id}",
+            resend=visit.form,
+            danger=False,
+        )
     try:
         created = await visit.run(
             "create-webhook", {"teamId": team.id, **values.params(creating=True)}
@@ -133,6 +147,17 @@ async def create_webhook(visit: Visit) -> Response:
         return await _new_form(visit, team, values, found, status=error.status)
     visit.flash(ONCE_SLOT.format(created.id), {"secret": created.secret, "created": True})
     return redirect(f"/webhooks/{created.id}")
+
+
+def _twin(hooks: list[Any], values: WebhookValues) -> Any:
+    """A webhook of the team that already sends some of the chosen events to
+    the same URL, so every one of them would be delivered twice."""
+    for hook in hooks:
+        if hook.uri.rstrip("/") != values.uri.rstrip("/"):
+            continue
+        if hook.events is None or values.all_events or set(hook.events) & set(values.events):
+            return hook
+    return None
 
 
 async def send_test(visit: Visit) -> Response:
