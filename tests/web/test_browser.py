@@ -179,7 +179,7 @@ def test_webhook_history_resend_and_failures(
         _add_webhook(page, team["id"], server, "Receiver OK", f"{receiver.base}/ok")
         hook = api.call("get-webhooks", {"teamId": team["id"]})[0]
         api.call("create-project", {"teamId": team["id"], "name": "Launch"})
-        hook_url = f"{server.base}/webhooks/{hook['id']}"
+        hook_url = f"{server.base}/webhooks/{hook['id']}/history"
 
         def delivered(page: Page) -> bool:
             row = _history_row(page, "create-project")
@@ -210,7 +210,7 @@ def test_webhook_history_resend_and_failures(
             row = _history_row(page, "ping")
             return row.count() == 1 and "500" in row.inner_text()
 
-        reload_until(page, f"{server.base}/webhooks/{failing['id']}", failed)
+        reload_until(page, f"{server.base}/webhooks/{failing['id']}/history", failed)
         row = _history_row(page, "ping")
         expect(row.locator(".code.bad")).to_have_text("500")
         expect(row).to_contain_text("unexpected status 500")
@@ -260,7 +260,7 @@ def test_sorting_and_search(
         alpha = hooks["Alpha"]["id"]
         for name in ("Website", "Docs"):
             api.call("create-project", {"teamId": team["id"], "name": name})
-        hook_url = f"{server.base}/webhooks/{alpha}"
+        hook_url = f"{server.base}/webhooks/{alpha}/history"
 
         def all_sent(page: Page) -> bool:
             return page.locator("#history-table .code.ok").count() == 3
@@ -312,7 +312,9 @@ def test_a_viewer_sees_no_actions(
         expect(page.get_by_role("heading", name="seen")).to_be_visible()
         for action in ("Save changes", "Rotate secret", "Send test event", "Delete…", "Recover"):
             expect(page.get_by_role("button", name=action)).to_have_count(0)
+        page.get_by_role("link", name="Settings").click()
         expect(page.get_by_label("URL", exact=True)).to_be_disabled()
+        expect(page.get_by_role("button", name="Delete webhook…")).to_have_count(0)
         page.goto(f"{server.base}/teams/{team['id']}")
         expect(page.get_by_role("button", name="Create invitation")).to_have_count(0)
         assert hook["id"] in [h["id"] for h in viewer.call("get-webhooks", {"teamId": team["id"]})]

@@ -36,7 +36,7 @@ async def test_results_attempts_and_resend(
     web: WebFactory, receiver: Receiver, worker: Worker
 ) -> None:
     person, _api, hook = await _hooked(web, f"{receiver.base}/ok")
-    page_path = f"/webhooks/{hook['id']}"
+    page_path = f"/webhooks/{hook['id']}/history"
 
     async def succeeded() -> str | None:
         page = (await person.get(page_path)).text
@@ -62,14 +62,14 @@ async def test_results_attempts_and_resend(
 
     await eventually(two_attempts)
     from_history = await person.submit(f"{delivery_path}/resend")
-    assert from_history.headers["location"] == f"{page_path}?notice=resent#history"
+    assert from_history.headers["location"] == f"{page_path}?notice=resent"
 
 
 async def test_failures_show_their_error(
     web: WebFactory, receiver: Receiver, worker: Worker
 ) -> None:
     person, _api, hook = await _hooked(web, f"{receiver.base}/500")
-    page_path = f"/webhooks/{hook['id']}"
+    page_path = f"/webhooks/{hook['id']}/history"
 
     async def failed() -> str | None:
         page = (await person.get(page_path + "?status=failed")).text
@@ -82,10 +82,10 @@ async def test_failures_show_their_error(
     listing = text((await person.get(f"/teams/{hook['teamId']}/webhooks")).text)
     assert "Last delivery was not successful: unexpected status 500" in listing
     recovered = await person.submit(
-        f"{page_path}/recover",
+        f"/webhooks/{hook['id']}/recover",
         {"since": (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")},
     )
-    assert recovered.headers["location"] == f"{page_path}?notice=recovered&count=1#history"
+    assert recovered.headers["location"] == f"{page_path}?notice=recovered&count=1"
     assert (
         "1 failed delivery is queued again."
         in (await person.get(f"{page_path}?notice=recovered&count=1")).text
@@ -96,7 +96,7 @@ async def test_filters_sorting_and_paging(web: WebFactory) -> None:
     person, api, hook = await _hooked(web, "http://127.0.0.1:9/hook")
     for n in range(30):
         await api.call("create-project", {"teamId": hook["teamId"], "name": f"p{n}"})
-    path = f"/webhooks/{hook['id']}"
+    path = f"/webhooks/{hook['id']}/history"
     first = (await person.get(path)).text
     assert len(ROW.findall(first)) == 20 and f"1{DASH}20 of 31" in text(first)
     assert 'rel="prev"' not in first
@@ -135,7 +135,7 @@ async def test_search_runs_over_the_whole_history_and_payloads(web: WebFactory) 
     await api.call("create-project", {"teamId": hook["teamId"], "name": "Needle in a haystack"})
     for n in range(45):
         await api.call("create-project", {"teamId": hook["teamId"], "name": f"hay {n}"})
-    path = f"/webhooks/{hook['id']}"
+    path = f"/webhooks/{hook['id']}/history"
     assert "Needle" not in (await person.get(path)).text
     third = (await person.get(path + "?page=3")).text
     assert f"41{DASH}47 of 47" in text(third)
@@ -229,7 +229,7 @@ async def test_dates_are_iso_8601_in_24_hours_everywhere(web: WebFactory) -> Non
     """Browser date pickers show the reader's locale (mm/dd/yyyy, 12-hour):
     the filters take and show ISO 8601 text instead."""
     person, _api, hook = await _hooked(web, "http://127.0.0.1:9/hook")
-    page = (await person.get(f"/webhooks/{hook['id']}")).text
+    page = (await person.get(f"/webhooks/{hook['id']}/recover")).text
     assert 'type="date"' not in page and 'type="datetime-local"' not in page
     since = re.search(r'id="recover-since" name="since" type="text" value="([^"]+)"', page)
     assert since and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", since.group(1))

@@ -40,7 +40,8 @@ async def test_rotating_asks_and_shows_the_secret_once(web: WebFactory) -> None:
     assert asked.status_code == 200 and "Rotate the signing secret?" in asked.text
     assert SECRET.search(asked.text) is None
     rotated = await person.submit(path, {"confirm": "yes"})
-    assert rotated.status_code == 303 and rotated.headers["location"] == f"/webhooks/{hook['id']}"
+    assert rotated.status_code == 303
+    assert rotated.headers["location"] == f"/webhooks/{hook['id']}/secret"
     assert SECRET.search((await person.get(rotated.headers["location"])).text)
     assert SECRET.search((await person.get(rotated.headers["location"])).text) is None
 

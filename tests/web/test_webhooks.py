@@ -8,9 +8,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
-from hookline.storage.tables import deliveries, webhooks
+from hookline.storage.tables import deliveries, delivery_attempts, webhooks
+from hookline.web.views.webhook_page import SECTIONS
 from tests.helpers import Api, ApiFactory, team_with_members
 from tests.web.client import WebClient, WebFactory, text
 
@@ -136,7 +137,7 @@ async def test_edit_test_and_delete(web: WebFactory) -> None:
         )
         | {"verifySsl": []},
     )
-    assert saved.headers["location"] == f"{path}?notice=webhook-updated"
+    assert saved.headers["location"] == f"{path}/settings?notice=webhook-updated"
     now = await api.call("get-webhook", {"id": hook["id"]})
     assert now["name"] == "Renamed" and now["mtype"] == "application/transit+json"
     assert now["events"] == ["create-project", "rename-file"]
@@ -166,7 +167,9 @@ async def test_viewers_see_no_actions(web: WebFactory, api_factory: ApiFactory) 
     assert "h</a>" in listing
     for action in ("Add webhook", "Actions", "/test", "/delete", "Send test event"):
         assert action not in listing, action
-    page = (await viewer.get(f"/webhooks/{hook['id']}")).text
+    base = f"/webhooks/{hook['id']}"
+    pages = [(await viewer.get(base + section)).text for section, _ in SECTIONS]
+    page = "".join(pages)
     for action in ("Save changes", "Rotate secret", "/test", "/delete", "Re-send", "/recover"):
         assert action not in page, action
     assert '<fieldset class="plain" disabled>' in page
@@ -205,7 +208,7 @@ async def test_ordered_delivery_needs_no_batch_size(web: WebFactory) -> None:
     assert added.status_code == 303
     [hook] = await api.call("get-webhooks", {"teamId": team["id"]})
     assert hook["ordered"] and hook["maxEventsPerRequest"] == 1
-    page = text((await person.get(added.headers["location"])).text)
+    page = text((await person.get(added.headers["location"] + "/settings")).text)
     assert "Ordered delivery sends one event per request" in page
 
 
@@ -231,8 +234,10 @@ async def test_last_attempt_instead_of_never_triggered(
     words = text((await person.get(f"/teams/{team['id']}/webhooks")).text)
     assert "Never" not in words
     assert "2026-03-01 20:37:12 UTC" in words and "500 Failed" in words
-    page = text((await person.get(f"/webhooks/{hook['id']}")).text)
+    page = text((await person.get(f"/webhooks/{hook['id']}/history")).text)
     assert "Held kept while the webhook is disabled" in page  # the legend
+    overview = text((await person.get(f"/webhooks/{hook['id']}")).text)
+    assert "Last attempt 2026-03-01 20:37:12 UTC" in overview
 
 
 async def test_event_types_grouped_with_descriptions(web: WebFactory) -> None:
@@ -248,3 +253,39 @@ async def test_event_types_grouped_with_descriptions(web: WebFactory) -> None:
     )
     assert ticked.status_code == 400 and "You ticked some events but chose" in text(ticked.text)
     assert await api.call("get-webhooks", {"teamId": team["id"]}) == []
+
+
+async def test_sections_have_their_own_addresses(web: WebFactory, api_factory: ApiFactory) -> None:
+    person, api, team = await _team(web)
+    hook = await api.call("create-webhook", {"teamId": team["id"], "uri": HOOK, "name": "h"})
+    base = f"/webhooks/{hook['id']}"
+    for section, label in SECTIONS:
+        page = (await person.get(base + section)).text
+        tabs = page.split('class="subtabs"', 1)[1]
+        current = re.search(r'<a href="([^"]+)" aria-current="page">([^<]+)</a>', tabs)
+        assert current and current.groups() == (base + section, label)
+    assert "No attempts" in text((await person.get(base)).text)
+    [delivery] = (await api.call("get-webhook-deliveries", {"webhookId": hook["id"]}))["items"]
+    now = api_factory.services.clock.now()
+    async with api_factory.services.db.write() as conn:
+        for n, status in enumerate((200, 200, None)):
+            await conn.execute(
+                insert(delivery_attempts).values(
+                    id=uuid.uuid4(),
+                    delivery_id=uuid.UUID(delivery["id"]),
+                    attempt=n + 1,
+                    sent_at=now,
+                    url=HOOK,
+                    request_headers={},
+                    request_body="{}",
+                    response_status=status,
+                    batch_size=1,
+                )
+            )
+    overview = await person.get(base)
+    assert "67% of 3 attempts succeeded" in text(overview.text)
+    assert overview.text.count('class="bar-ok h-14"') == 1  # 2 of the busiest 3
+    assert overview.text.count('class="bar-bad h-7"') == 1
+    settings = (await person.get(base + "/settings")).text
+    assert settings.index("Save changes") < settings.index("Danger zone")
+    assert "Delete webhook…" not in (await person.get(base)).text

@@ -115,7 +115,7 @@ class HistoryQuery:
             and not (name == "page" and value == "1")
         ]
         query = urlencode(pairs)
-        return f"{path}?{query}#history" if query else f"{path}#history"
+        return f"{path}?{query}" if query else path
 
     def sort_url(self, path: str, column: str) -> str:
         """Sort by ``column``; a second click reverses. Sorting starts over at

@@ -40,6 +40,10 @@ def routes() -> list[BaseRoute]:
         Route("/teams/{team_id}/webhooks/new", page(webhooks.new_webhook), methods=GET),
         Route("/webhooks/{webhook_id}", page(webhook_page.show_webhook), methods=GET),
         Route("/webhooks/{webhook_id}", page(webhook_page.update_webhook), methods=POST),
+        Route("/webhooks/{webhook_id}/settings", page(webhook_page.show_settings), methods=GET),
+        Route("/webhooks/{webhook_id}/secret", page(webhook_page.show_secret), methods=GET),
+        Route("/webhooks/{webhook_id}/history", page(webhook_page.show_history), methods=GET),
+        Route("/webhooks/{webhook_id}/recover", page(webhook_page.show_recover), methods=GET),
         Route(
             "/webhooks/{webhook_id}/rotate-secret", page(webhook_page.rotate_secret), methods=POST
         ),

@@ -48,4 +48,4 @@ async def resend(visit: Visit) -> Response:
     key = "resent" if hook.is_active else "resent-held"
     if visit.form.get("back") == "delivery":
         return redirect(f"/deliveries/{delivery.id}?notice={key}")
-    return redirect(f"/webhooks/{delivery.webhook_id}?notice={key}#history")
+    return redirect(f"/webhooks/{delivery.webhook_id}/history?notice={key}")

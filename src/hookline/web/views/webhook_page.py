@@ -1,5 +1,6 @@
-"""One webhook: its settings, event types, options and signing secret, with
-its delivery history and the recovery of failed deliveries."""
+"""One webhook, in sections with addresses of their own: Overview (state,
+last attempt, the last 24 hours), Settings (with the danger zone), Signing
+secret, History and Recover."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.responses import Response
 from hookline.auth.roles import Role
 from hookline.errors import HooklineError, NotFound
 from hookline.events.catalogue import PING
-from hookline.web import webhook_form
+from hookline.web import webhook_form, webhook_stats
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.history_query import STATUSES, HistoryQuery
 from hookline.web.notices import notice
@@ -57,9 +58,20 @@ async def _history(visit: Visit, webhook_id: UUID, query: HistoryQuery) -> Any:
         return None
 
 
+# (address suffix, tab label): each section of a webhook's page.
+SECTIONS = (
+    ("", "Overview"),
+    ("/settings", "Settings"),
+    ("/secret", "Signing secret"),
+    ("/history", "History"),
+    ("/recover", "Recover"),
+)
+
+
 async def webhook_page(
     visit: Visit,
     webhook_id: UUID,
+    section: str,
     *,
     status: int = 200,
     values: WebhookValues | None = None,
@@ -68,41 +80,76 @@ async def webhook_page(
     recover_form: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    """``section`` is one of SECTIONS' suffixes; each loads only what it shows."""
     hook = await visit.run("get-webhook", {"id": webhook_id})
     team = await visit.run("get-team", {"id": hook.team_id})
-    query = HistoryQuery.read(dict(visit.request.query_params))
     now = visit.services.clock.now()
+    base = f"/webhooks/{hook.id}"
+    shown: dict[str, Any] = {}
+    if section == "":
+        shown["last"] = await last_attempt(visit, hook.id)
+        shown["day"] = await webhook_stats.last_day(visit.services, hook.id, now)
+    elif section == "/settings":
+        shown["values"] = values or WebhookValues.of(hook)
+        shown["event_types"] = await event_types(visit)
+        shown["formats"] = webhook_form.FORMATS
+    elif section == "/history":
+        query = HistoryQuery.read(dict(visit.request.query_params))
+        shown["query"] = query
+        shown["history"] = await _history(visit, hook.id, query)
+        shown["statuses"] = STATUSES
+    elif section == "/recover":
+        shown["recover_errors"] = recover_errors or FormErrors()
+        shown["recover_form"] = recover_form or {
+            "since": (now - timedelta(days=1)).strftime(_MINUTE),
+            "until": "",
+        }
     return await render(
         visit,
         "webhooks/show.html",
         status=status,
         team=team,
         hook=hook,
-        values=values or WebhookValues.of(hook),
         errors=errors or FormErrors(),
-        event_types=await event_types(visit),
-        formats=webhook_form.FORMATS,
         can_edit=Role(team.role).at_least(Role.EDITOR),
-        history=await _history(visit, hook.id, query),
-        last=await last_attempt(visit, hook.id),
-        query=query,
-        statuses=STATUSES,
-        path=f"/webhooks/{hook.id}",
-        recover_errors=recover_errors or FormErrors(),
-        recover_form=recover_form
-        or {"since": (now - timedelta(days=1)).strftime(_MINUTE), "until": ""},
+        section=section,
+        sections=SECTIONS,
+        base=base,
+        path=base + section,
         notice=notice(visit),
+        **shown,
         **extra,
     )
 
 
+def _shown_once(visit: Visit, webhook_id: UUID) -> dict[str, Any]:
+    return visit.take_flash(ONCE_SLOT.format(webhook_id)) or {}
+
+
 async def show_webhook(visit: Visit) -> Response:
+    """Overview; a new webhook's signing secret waits here, shown once."""
     webhook_id = visit.path_id("webhook_id")
-    shown_once = visit.take_flash(ONCE_SLOT.format(webhook_id)) or {}
+    return await webhook_page(visit, webhook_id, "", **_shown_once(visit, webhook_id))
+
+
+async def show_settings(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
     typed = restored_form(visit)
-    if typed is not None and typed.has("uri"):
-        shown_once["values"] = WebhookValues.submitted(typed)
-    return await webhook_page(visit, webhook_id, **shown_once)
+    values = WebhookValues.submitted(typed) if typed is not None and typed.has("uri") else None
+    return await webhook_page(visit, webhook_id, "/settings", values=values)
+
+
+async def show_secret(visit: Visit) -> Response:
+    webhook_id = visit.path_id("webhook_id")
+    return await webhook_page(visit, webhook_id, "/secret", **_shown_once(visit, webhook_id))
+
+
+async def show_history(visit: Visit) -> Response:
+    return await webhook_page(visit, visit.path_id("webhook_id"), "/history")
+
+
+async def show_recover(visit: Visit) -> Response:
+    return await webhook_page(visit, visit.path_id("webhook_id"), "/recover")
 
 
 async def update_webhook(visit: Visit) -> Response:
@@ -117,8 +164,10 @@ async def update_webhook(visit: Visit) -> Response:
         except HooklineError as error:
             errors, status = errors_from(error, webhook_form.FIELDS), error.status
     if errors:
-        return await webhook_page(visit, webhook_id, status=status, values=values, errors=errors)
-    return redirect(f"/webhooks/{webhook_id}?notice=webhook-updated")
+        return await webhook_page(
+            visit, webhook_id, "/settings", status=status, values=values, errors=errors
+        )
+    return redirect(f"/webhooks/{webhook_id}/settings?notice=webhook-updated")
 
 
 async def rotate_secret(visit: Visit) -> Response:
@@ -135,7 +184,7 @@ async def rotate_secret(visit: Visit) -> Response:
             "receivers that still check the old secret reject every request.",
             action=f"/webhooks/{webhook_id}/rotate-secret",
             button="Rotate secret",
-            back=f"/webhooks/{webhook_id}",
+            back=f"/webhooks/{webhook_id}/secret",
         )
     rotated = await visit.run("rotate-webhook-secret", {"id": webhook_id})
     visit.flash(
@@ -145,7 +194,7 @@ async def rotate_secret(visit: Visit) -> Response:
             "previous_secret_expires_at": rotated.previous_secret_expires_at,
         },
     )
-    return redirect(f"/webhooks/{webhook_id}")
+    return redirect(f"/webhooks/{webhook_id}/secret")
 
 
 def _minute(value: str) -> datetime | None:
@@ -182,9 +231,11 @@ async def recover(visit: Visit) -> Response:
         else:
             hook = await visit.run("get-webhook", {"id": webhook_id})
             key = "recovered" if hook.is_active else "recovered-held"
-            return redirect(f"/webhooks/{webhook_id}?notice={key}&count={recovered.count}#history")
+            return redirect(
+                f"/webhooks/{webhook_id}/history?notice={key}&count={recovered.count}"
+            )
     return await webhook_page(
-        visit, webhook_id, status=status, recover_errors=errors, recover_form=form
+        visit, webhook_id, "/recover", status=status, recover_errors=errors, recover_form=form
     )
 
 

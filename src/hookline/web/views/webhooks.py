@@ -181,7 +181,7 @@ async def delete_webhook(visit: Visit) -> Response:
             "its events stop at once. This cannot be undone.",
             action=f"/webhooks/{webhook_id}/delete",
             button="Delete webhook",
-            back=f"/teams/{hook.team_id}/webhooks",
+            back=f"/webhooks/{webhook_id}/settings",
         )
     await visit.run("delete-webhook", {"id": webhook_id})
     return redirect(f"/teams/{hook.team_id}/webhooks?notice=webhook-deleted")
