@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from hookline.web import describe
 
@@ -21,6 +23,16 @@ def pretty_body(text: str | None) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return text
+
+
+_URL_BREAKS = re.compile(r"([/?&=.#-]+)")
+
+
+def url_breaks(url: str) -> Markup:
+    """A URL that may wrap after its separators rather than mid-word."""
+    return Markup("<wbr>").join(
+        escape(part) for part in _URL_BREAKS.sub(lambda m: m.group(1) + "\0", url).split("\0")
+    )
 
 
 def pretty_json(value: Any) -> str:
@@ -48,6 +60,7 @@ def _environment() -> jinja2.Environment:
         grouped_events=describe.grouped_events,
         pretty_body=pretty_body,
         pretty_json=pretty_json,
+        url=url_breaks,
     )
     env.globals["status_legend"] = describe.STATUSES
     return env

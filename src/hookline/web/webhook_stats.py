@@ -75,6 +75,4 @@ async def last_day(services: Services, webhook_id: UUID, now: datetime) -> Day:
     async with services.db.read() as conn:
         row = (await conn.execute(query)).one()
     counts = [int(value or 0) for value in row]
-    return Day(
-        [Hour(start, counts[2 * n], counts[2 * n + 1]) for n, start in enumerate(starts)]
-    )
+    return Day([Hour(start, counts[2 * n], counts[2 * n + 1]) for n, start in enumerate(starts)])

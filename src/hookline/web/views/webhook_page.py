@@ -231,9 +231,7 @@ async def recover(visit: Visit) -> Response:
         else:
             hook = await visit.run("get-webhook", {"id": webhook_id})
             key = "recovered" if hook.is_active else "recovered-held"
-            return redirect(
-                f"/webhooks/{webhook_id}/history?notice={key}&count={recovered.count}"
-            )
+            return redirect(f"/webhooks/{webhook_id}/history?notice={key}&count={recovered.count}")
     return await webhook_page(
         visit, webhook_id, "/recover", status=status, recover_errors=errors, recover_form=form
     )
