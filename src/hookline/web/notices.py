@@ -25,6 +25,13 @@ class Notice:
 NOTICES = {
     "role-changed": Notice("The role was changed."),
     "joined": Notice("You joined the team."),
+    "team-renamed": Notice("The team was renamed."),
+    "member-removed": Notice("The member was removed from the team."),
+    "left-team": Notice("You left the team."),
+    "team-deleted": Notice("The team was deleted."),
+    "profile-updated": Notice("Your name was changed."),
+    "password-changed": Notice("Your password was changed."),
+    "token-rotated": Notice("The token was rotated: the old value no longer works."),
     "session-ended": Notice(
         "Your session ended. Sign in again to go back to the page you were on; "
         "what you typed there is kept (passwords excepted).",

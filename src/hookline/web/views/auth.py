@@ -8,7 +8,7 @@ from hookline.auth.sessions import COOKIE_NAME
 from hookline.errors import RateLimited, ValidationError
 from hookline.web import flash
 from hookline.web.forms import errors_from
-from hookline.web.notices import notice
+from hookline.web.notices import NOTICES, notice
 from hookline.web.pages import redirect, render
 from hookline.web.visit import Visit
 
@@ -36,7 +36,9 @@ async def home(visit: Visit) -> Response:
     if not visit.signed_in:
         return redirect("/login")
     teams = await visit.run("get-teams")
-    return redirect(f"/teams/{teams[0].id}" if teams else "/teams/new")
+    key = visit.query("notice")
+    carried = f"?notice={key}" if key in NOTICES else ""
+    return redirect((f"/teams/{teams[0].id}" if teams else "/teams/new") + carried)
 
 
 async def login(visit: Visit) -> Response:

@@ -22,7 +22,7 @@ ONCE_SLOT = "invitation:{}"
 
 
 async def new_team(visit: Visit) -> Response:
-    return await render(visit, "teams/new.html")
+    return await render(visit, "teams/new.html", notice=notice(visit))
 
 
 async def create_team(visit: Visit) -> Response:
@@ -150,3 +150,80 @@ async def accept_invitation(visit: Visit) -> Response:
             errors=errors_from(error, ()),
         )
     return redirect(f"/teams/{team.id}?notice=joined")
+
+
+async def rename_team(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    try:
+        await visit.run("update-team", {"id": team_id, "name": visit.form.get("name").strip()})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(
+            visit, status=error.status, errors=errors_from(error, ("name",)), form=visit.form
+        )
+    return redirect(f"/teams/{team_id}?notice=team-renamed")
+
+
+async def remove_member(visit: Visit) -> Response:
+    team_id, member_id = visit.path_id("team_id"), visit.path_id("member_id")
+    if not confirmed(visit):
+        members = await visit.run("get-team-members", {"teamId": team_id})
+        member = next((m for m in members if m.id == member_id), None)
+        if member is None:
+            raise NotFound()
+        return await confirm_page(
+            visit,
+            title=f"Remove {member.fullname} from the team?",
+            message=f"{member.fullname} ({member.email}) loses access to the team's "
+            "projects and webhooks at once. They can be invited again.",
+            action=f"/teams/{team_id}/members/{member_id}/remove",
+            button="Remove member",
+            back=f"/teams/{team_id}",
+        )
+    try:
+        await visit.run("delete-team-member", {"teamId": team_id, "memberId": member_id})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect(f"/teams/{team_id}?notice=member-removed")
+
+
+async def leave(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    if not confirmed(visit):
+        team = await visit.run("get-team", {"id": team_id})
+        return await confirm_page(
+            visit,
+            title=f"Leave “{team.name}”?",
+            message="You lose access to the team's projects and webhooks; "
+            "someone must invite you again to come back.",
+            action=f"/teams/{team_id}/leave",
+            button="Leave team",
+            back=f"/teams/{team_id}",
+        )
+    try:
+        await visit.run("leave-team", {"id": team_id})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect("/?notice=left-team")
+
+
+async def delete_team(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    team = await visit.run("get-team", {"id": team_id})
+    if not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title=f"Delete “{team.name}”?",
+            message="The team is deleted with everything in it: projects, files, "
+            "webhooks and their delivery history. This cannot be undone.",
+            action=f"/teams/{team_id}/delete",
+            button="Delete team",
+            back=f"/teams/{team_id}",
+        )
+    await visit.run("delete-team", {"id": team_id})
+    return redirect("/?notice=team-deleted")

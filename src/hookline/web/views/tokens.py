@@ -74,7 +74,7 @@ async def create_token(visit: Visit) -> Response:
         return await tokens_page(
             visit, status=error.status, errors=errors_from(error, CREATE_FIELDS), form=values
         )
-    visit.flash(ONCE_SLOT, {"name": created.name, "token": created.token})
+    visit.flash(ONCE_SLOT, {"name": created.name, "token": created.token, "rotated": False})
     return redirect("/settings/tokens")
 
 
@@ -111,3 +111,26 @@ async def revoke_token(visit: Visit) -> Response:
         )
     await visit.run("delete-access-token", {"id": token_id})
     return redirect("/settings/tokens?notice=token-revoked")
+
+
+async def rotate_token(visit: Visit) -> Response:
+    """A new value for the same token (name, scope, expiry); the old value stops
+    working at once. Asks first; the new value waits, shown once."""
+    token_id = visit.path_id("token_id")
+    tokens = await visit.run("get-access-tokens")
+    token = next((t for t in tokens if t.id == token_id), None)
+    if token is None:
+        raise NotFound()
+    if not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title="Rotate this token?",
+            message=f"“{token.name}” (…{token.last4}) gets a new value and the old one stops "
+            "working at once: update the programs that use it.",
+            action=f"/settings/tokens/{token_id}/rotate",
+            button="Rotate token",
+            back="/settings/tokens",
+        )
+    rotated = await visit.run("rotate-access-token", {"id": token_id})
+    visit.flash(ONCE_SLOT, {"name": token.name, "token": rotated.token, "rotated": True})
+    return redirect("/settings/tokens")
