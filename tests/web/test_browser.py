@@ -28,6 +28,7 @@ pytestmark = [
 ]
 
 ACTION_TIMEOUT_MS = 5_000
+DASH = "\u2013"  # between the first and last row a history page shows
 WAIT_S = 15.0
 
 
@@ -332,3 +333,104 @@ def test_screenshots_of_every_page(
     assert sorted(p.name for p in saved) == sorted(f"{name}.png" for name in PAGES)
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+
+
+def test_reloading_after_create_and_rotate_makes_nothing_new(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Reloads"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        page.get_by_label("Name", exact=True).fill("Once")
+        page.get_by_label("URL", exact=True).fill(f"{receiver.base}/ok")
+        page.get_by_role("button", name="Add webhook").click()
+        hooks = api.call("get-webhooks", {"teamId": team["id"]})
+        expect(page).to_have_url(f"{server.base}/webhooks/{hooks[0]['id']}")
+        expect(page.locator("#signing-secret")).to_have_value(re.compile(r"^whsec_"))
+        page.reload()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        assert len(api.call("get-webhooks", {"teamId": team["id"]})) == 1
+
+        page.get_by_role("link", name="Signing secret").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Rotate secret…").click()
+        expect(page.locator("#signing-secret")).to_have_value(re.compile(r"^whsec_"))
+        first = page.locator("#signing-secret").input_value()
+        page.reload()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.get_by_role("button", name="Rotate secret…").click()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        assert first.startswith("whsec_")
+
+        page.goto(f"{server.base}/settings/tokens")
+        page.get_by_label("Name", exact=True).fill("ci")
+        page.get_by_role("button", name="Create token").click()
+        expect(page.locator("#new-token")).to_have_value(re.compile(r"^hlp_"))
+        page.reload()
+        expect(page.locator("#new-token")).to_have_count(0)
+        assert len(api.call("get-access-tokens")) == 1
+    finally:
+        api.close()
+
+
+def test_event_boxes_and_batch_size_follow_the_choices(
+    context: BrowserContext, server: Server
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Choices"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        box = page.locator("input[name=events][value=create-project]")
+        expect(box).to_be_disabled()
+        page.get_by_label("Only the events checked below").check()
+        expect(box).to_be_enabled()
+        box.check()
+        page.get_by_label("All events, including ones added later").check()
+        expect(box).to_be_disabled()
+        page.get_by_label("Only the events checked below").check()
+        expect(box).to_be_checked()  # the tick was kept
+        batch = page.get_by_label("Max events per request")
+        expect(batch).to_be_enabled()
+        page.get_by_label(re.compile("Ordered delivery")).check()
+        expect(batch).to_be_disabled()
+        hint = page.locator("#maxEventsPerRequest-hint")
+        expect(hint).to_contain_text("a JSON array")
+        page.locator("input[name=mtype][value='application/transit+json']").check()
+        expect(hint).to_contain_text("a Transit list")
+    finally:
+        api.close()
+
+
+def test_history_search_finds_a_match_on_page_three(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Haystack"})
+        hook = api.call(
+            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": "h"}
+        )
+        api.call("create-project", {"teamId": team["id"], "name": "Needle"})
+        for n in range(45):
+            api.call("create-project", {"teamId": team["id"], "name": f"hay {n}"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/webhooks/{hook['id']}/history")
+        expect(page.locator("#history-position")).to_contain_text(f"1{DASH}20 of 47")
+        page.get_by_role("link", name=re.compile("^Next")).click()
+        page.get_by_role("link", name=re.compile("^Next")).click()
+        expect(page.locator("#history-position")).to_contain_text(f"41{DASH}47 of 47")
+        page.get_by_role("link", name=re.compile("Previous$")).click()
+        expect(page.locator("#history-position")).to_contain_text(f"21{DASH}40 of 47")
+        page.get_by_label("Search").fill("needle")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("#history-position")).to_contain_text(f"1{DASH}1 of 1")
+        expect(page.locator("#history-table tbody tr")).to_have_count(1)
+    finally:
+        api.close()
