@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from markupsafe import escape
+import re
+from html import unescape
+
 from openapi_spec_validator import validate
 
 from hookline.rpc.commands import build_registry
@@ -25,9 +27,10 @@ async def test_doc_page_lists_every_command_with_flags(api: Api) -> None:
     response = await api.client.get("/api/_doc")
     assert response.status_code == 200
     html = response.text
+    words = unescape(" ".join(re.sub(r"<[^>]+>", "", html).split()))
     for spec in build_registry():
         assert f'id="{spec.name}"' in html
-        assert escape(spec.doc.split(". ")[0][:40]) in html
+        assert " ".join(spec.doc.replace("`", "").split(". ")[0][:40].split()) in words
     assert "AUTH" in html
 
 

@@ -90,6 +90,7 @@ def _pages(server: Server, receiver: ThreadedReceiver) -> tuple[str, list[str]]:
             f"{hook_path}/recover",
             f"/deliveries/{delivery}",
             "/settings/tokens",
+            "/settings/profile",
             "/teams/new",
             "/events",
             "/api/_doc",
