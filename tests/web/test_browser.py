@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -432,5 +433,72 @@ def test_history_search_finds_a_match_on_page_three(
         page.get_by_role("button", name="Filter").click()
         expect(page.locator("#history-position")).to_contain_text(f"1{DASH}1 of 1")
         expect(page.locator("#history-table tbody tr")).to_have_count(1)
+    finally:
+        api.close()
+
+
+def test_re_enable_from_the_banner_sends_what_was_held(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Banner"})
+        name = f"held-{time.monotonic_ns()}"
+        hook = api.call(
+            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": name}
+        )
+        hook_url = f"{server.base}/webhooks/{hook['id']}/history"
+        page = signed_in(context, server, session)
+        badges = "#history-table .badge"
+        reload_until(page, hook_url, lambda p: p.locator(badges, has_text="Succeeded").count() == 1)
+        # What the worker does when a webhook keeps failing: disable it and
+        # hold its unfinished deliveries.
+        with sqlite3.connect(server.work / "hookline.db") as db:
+            db.execute(
+                "UPDATE webhooks SET state = 'disabled-by-errors', is_active = 0,"
+                " error_code = 'unexpected-status:500', error_count = 10 WHERE name = ?",
+                (name,),
+            )
+            db.execute(
+                "UPDATE deliveries SET status = 'paused'"
+                " WHERE webhook_id = (SELECT id FROM webhooks WHERE name = ?)",
+                (name,),
+            )
+        sent_before = len(receiver.receiver.requests)
+        page.goto(hook_url)
+        banner = page.get_by_role("region", name="Disabled by errors")
+        expect(banner).to_contain_text("Last error: unexpected status 500")
+        expect(page.locator(badges, has_text="Held")).to_have_count(1)
+        banner.get_by_role("button", name="Re-enable").click()
+        expect(page.get_by_role("status").first).to_contain_text("active again")
+        expect(page.get_by_role("region", name="Disabled by errors")).to_have_count(0)
+        reload_until(page, hook_url, lambda p: p.locator(badges, has_text="Held").count() == 0)
+        assert len(receiver.receiver.requests) > sent_before
+    finally:
+        api.close()
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_after_sign_in(
+    context: BrowserContext, server: Server
+) -> None:
+    email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Expiry"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        page.get_by_label("Name", exact=True).fill("Typed before")
+        page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/typed")
+        api.call("logout")  # the session ends on the server meanwhile
+        page.get_by_role("button", name="Add webhook").click()
+        expect(page).to_have_url(re.compile(r"/login\?"))
+        expect(page.get_by_role("status").first).to_contain_text("Your session ended")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{server.base}/teams/{team['id']}/webhooks/new")
+        expect(page.get_by_label("Name", exact=True)).to_have_value("Typed before")
+        expect(page.get_by_label("URL", exact=True)).to_have_value("http://127.0.0.1:9/typed")
     finally:
         api.close()
