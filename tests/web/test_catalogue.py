@@ -44,3 +44,10 @@ async def test_api_doc_in_the_site_layout(web: WebFactory) -> None:
     assert '<th scope="col">Type</th>' in page and "<th></th>" not in page
     links = set(re.findall(r'href="#schema-([^"]+)"', page))
     assert links and all(f'id="schema-{name}"' in page for name in links)
+
+
+async def test_catalogue_groups_events_by_area(web: WebFactory) -> None:
+    page = (await (await web.anonymous()).get("/events")).text
+    areas = re.findall(r'<h2 class="event-index-area">([^<]+)</h2>', page)
+    assert areas[:3] == ["Projects", "Files", "Comments"] and "Team" in areas
+    assert "a Transit list" in page
