@@ -76,3 +76,54 @@ async def last_day(services: Services, webhook_id: UUID, now: datetime) -> Day:
         row = (await conn.execute(query)).one()
     counts = [int(value or 0) for value in row]
     return Day([Hour(start, counts[2 * n], counts[2 * n + 1]) for n, start in enumerate(starts)])
+
+
+@dataclass(frozen=True)
+class LastAttempt:
+    """A webhook's delivery attempted most recently, as the table shows it."""
+
+    id: UUID
+    status: str
+    last_status: int | None
+    last_error: str | None
+    sent_at: datetime
+
+
+async def last_attempts(services: Services, webhook_ids: list[UUID]) -> dict[UUID, LastAttempt]:
+    """For each webhook, its delivery attempted most recently: one query for
+    the whole table rather than a page of history per webhook. Callers pass
+    ids from ``get-webhooks``, which checked the visitor may see them."""
+    if not webhook_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=deliveries.c.webhook_id,
+            order_by=(deliveries.c.last_attempt_at.desc(), deliveries.c.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            deliveries.c.webhook_id,
+            deliveries.c.id,
+            deliveries.c.status,
+            deliveries.c.last_status,
+            deliveries.c.last_error,
+            deliveries.c.last_attempt_at,
+            rank,
+        )
+        .where(
+            deliveries.c.webhook_id.in_(webhook_ids),
+            deliveries.c.last_attempt_at.is_not(None),
+        )
+        .subquery()
+    )
+    async with services.db.read() as conn:
+        rows = await conn.execute(select(ranked).where(ranked.c.rank == 1))
+        return {
+            row.webhook_id: LastAttempt(
+                row.id, row.status, row.last_status, row.last_error, row.last_attempt_at
+            )
+            for row in rows
+        }

@@ -34,16 +34,6 @@ async def event_types(visit: Visit) -> list[Any]:
     return [e for e in await visit.run("get-webhook-event-types") if e.name != PING]
 
 
-async def last_attempt(visit: Visit, webhook_id: UUID) -> Any:
-    """The delivery attempted most recently, or None: a webhook whose every
-    attempt failed was never "triggered", yet it was tried."""
-    page = await visit.run(
-        "get-webhook-deliveries", {"webhookId": webhook_id, "sort": "-sent-at", "limit": 1}
-    )
-    latest = page.items[0] if page.items else None
-    return latest if latest is not None and latest.sent_at is not None else None
-
-
 async def _history(visit: Visit, webhook_id: UUID, query: HistoryQuery) -> Any:
     if query.errors:
         return None
@@ -87,7 +77,7 @@ async def webhook_page(
     base = f"/webhooks/{hook.id}"
     shown: dict[str, Any] = {}
     if section == "":
-        shown["last"] = await last_attempt(visit, hook.id)
+        shown["last"] = (await webhook_stats.last_attempts(visit.services, [hook.id])).get(hook.id)
         shown["day"] = await webhook_stats.last_day(visit.services, hook.id, now)
     elif section == "/settings":
         shown["values"] = values or WebhookValues.of(hook)

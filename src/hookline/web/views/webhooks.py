@@ -11,12 +11,12 @@ from starlette.responses import Response
 
 from hookline.auth.roles import Role
 from hookline.errors import AuthorizationError, HooklineError, NotFound
-from hookline.web import webhook_form
+from hookline.web import webhook_form, webhook_stats
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
-from hookline.web.views.webhook_page import ONCE_SLOT, event_types, last_attempt
+from hookline.web.views.webhook_page import ONCE_SLOT, event_types
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
@@ -61,10 +61,9 @@ def arrange(hooks: list[Any], search: str, sort: str) -> list[Any]:
 async def list_webhooks(visit: Visit) -> Response:
     team_id = visit.path_id("team_id")
     team = await visit.run("get-team", {"id": team_id})
-    hooks = [
-        Row(hook, await last_attempt(visit, hook.id))
-        for hook in await visit.run("get-webhooks", {"teamId": team_id})
-    ]
+    found = await visit.run("get-webhooks", {"teamId": team_id})
+    latest = await webhook_stats.last_attempts(visit.services, [hook.id for hook in found])
+    hooks = [Row(hook, latest.get(hook.id)) for hook in found]
     search = visit.query("q")[:200]
     sort = visit.query("sort")
     if sort.lstrip("-") not in SORT_KEYS:
