@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
+# axe-core, which the browser tests run on every page, from npm at the
+# version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: serve test lint check-chromium check-wrk bench clean
 
@@ -50,12 +53,16 @@ check-wrk:
 	  fi; \
 	fi
 
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) check-chromium check-wrk lint
+test: $(DEV_STAMP) check-chromium check-wrk $(AXE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Full benchmarks (about an hour on 2 CPUs): bench/results/<date>.json and docs/PERFORMANCE.md.
@@ -63,4 +70,4 @@ bench: $(DEV_STAMP) check-wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

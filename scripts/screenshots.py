@@ -41,6 +41,7 @@ PAGES = (
     "consent",
     "webhooks",
     "webhook",
+    "settings",
     "history",
     "delivery",
     "events",
@@ -177,10 +178,12 @@ def capture(browser: Browser, base: str, receiver: str, out: Path) -> list[Path]
         page.locator("tr", has_text="Orders service").get_by_text("Actions").click()
         shot(page, "webhooks")
         page.goto(f"{base}/webhooks/{orders['id']}")
-        page.locator("details.help").nth(4).locator("summary").click()
         shot(page, "webhook", full_page=True)
-        page.locator("#history").screenshot(path=str(out / "history.png"))
-        saved.append(out / "history.png")
+        page.goto(f"{base}/webhooks/{orders['id']}/settings")
+        page.locator("details.help").nth(4).locator("summary").click()
+        shot(page, "settings", full_page=True)
+        page.goto(f"{base}/webhooks/{orders['id']}/history")
+        shot(page, "history", full_page=True)
         page.locator("#history-table tbody tr", has_text="rename-project").get_by_role(
             "link", name="Details"
         ).click()

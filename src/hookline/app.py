@@ -34,10 +34,6 @@ async def doc_page(request: Request) -> Response:
     return security.protect(page)
 
 
-async def doc_stylesheet(request: Request) -> Response:
-    return Response(docs.STYLESHEET, media_type="text/css")
-
-
 async def openapi_document(request: Request) -> Response:
     services: Services = request.app.state.services
     return JSONResponse(docs.openapi(request.app.state.registry, services.settings.public_url))
@@ -135,7 +131,6 @@ def create_app(
                 methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             ),
             Route("/api/_doc", doc_page),
-            Route("/api/_doc.css", doc_stylesheet),
             Route("/api/openapi.json", openapi_document),
             Route("/oauth/token", oauth.token, methods=["GET", "POST"]),
             Route("/oauth/revoke", oauth.revoke, methods=["GET", "POST"]),

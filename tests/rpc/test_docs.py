@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from markupsafe import escape
+import re
+from html import unescape
+
 from openapi_spec_validator import validate
 
 from hookline.rpc.commands import build_registry
@@ -26,9 +28,10 @@ async def test_doc_page_lists_every_command_with_flags(api: Api) -> None:
     response = await api.client.get("/api/_doc")
     assert response.status_code == 200
     html = response.text
+    words = unescape(" ".join(re.sub(r"<[^>]+>", "", html).split()))
     for spec in build_registry():
         assert f'id="{spec.name}"' in html
-        assert escape(spec.doc.split(". ")[0][:40]) in html
+        assert " ".join(spec.doc.replace("`", "").split(". ")[0][:40].split()) in words
     assert "AUTH" in html
 
 
@@ -44,13 +47,9 @@ async def test_doc_shows_each_event_schema_and_example(api: Api) -> None:
 
 async def test_doc_page_carries_the_ui_pages_security_headers(api: Api) -> None:
     """No framing, no sniffing, no inline script or style: the same policy as
-    the UI, with the page's styles in a stylesheet of its own."""
+    the UI, and the site's own stylesheet."""
     response = await api.client.get("/api/_doc")
     for name, value in PAGE_HEADERS.items():
         assert response.headers[name] == value, name
     assert "<style" not in response.text and "<script" not in response.text
-    assert 'href="/api/_doc.css"' in response.text
-    sheet = await api.client.get("/api/_doc.css")
-    assert sheet.status_code == 200
-    assert sheet.headers["content-type"].startswith("text/css")
-    assert "font:" in sheet.text
+    assert 'href="/static/hookline.css"' in response.text

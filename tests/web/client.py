@@ -22,7 +22,7 @@ def csrf_token(page: str) -> str:
 
 def text(page: str) -> str:
     """The page's text without tags, unescaped, with spaces collapsed."""
-    without_tags = re.sub(r"<[^>]+>", " ", page)
+    without_tags = re.sub(r"<[^>]+>", " ", page.replace("<wbr>", ""))
     return " ".join(html.unescape(without_tags).split())
 
 

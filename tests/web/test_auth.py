@@ -67,7 +67,7 @@ async def test_sign_up_errors_next_to_fields(web: WebFactory) -> None:
     for field in ("fullname", "email", "password"):
         assert f'id="{field}-error"' in page.text
         assert f'id="{field}" name="{field}"' in page.text
-    assert "not a valid e-mail address" in page.text
+    assert "Enter an e-mail address like name@example.com." in page.text
     assert 'value="not-an-address"' in page.text  # kept for correction
     await visitor.submit(
         "/signup", {"fullname": "A", "email": "a@example.com", "password": "correct horse"}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ pytestmark = [
 ]
 
 ACTION_TIMEOUT_MS = 5_000
+DASH = "\u2013"  # between the first and last row a history page shows
 WAIT_S = 15.0
 
 
@@ -179,7 +181,7 @@ def test_webhook_history_resend_and_failures(
         _add_webhook(page, team["id"], server, "Receiver OK", f"{receiver.base}/ok")
         hook = api.call("get-webhooks", {"teamId": team["id"]})[0]
         api.call("create-project", {"teamId": team["id"], "name": "Launch"})
-        hook_url = f"{server.base}/webhooks/{hook['id']}"
+        hook_url = f"{server.base}/webhooks/{hook['id']}/history"
 
         def delivered(page: Page) -> bool:
             row = _history_row(page, "create-project")
@@ -188,7 +190,7 @@ def test_webhook_history_resend_and_failures(
         reload_until(page, hook_url, delivered)
         row = _history_row(page, "create-project")
         expect(row.locator(".code.ok")).to_have_text("200")
-        expect(row).to_contain_text("succeeded")
+        expect(row).to_contain_text("Succeeded")
         row.get_by_role("button", name=re.compile("Re-send")).click()
         expect(page.get_by_role("status").first).to_contain_text("queued again")
         _history_row(page, "create-project").get_by_role("link", name=re.compile("Details")).click()
@@ -210,11 +212,11 @@ def test_webhook_history_resend_and_failures(
             row = _history_row(page, "ping")
             return row.count() == 1 and "500" in row.inner_text()
 
-        reload_until(page, f"{server.base}/webhooks/{failing['id']}", failed)
+        reload_until(page, f"{server.base}/webhooks/{failing['id']}/history", failed)
         row = _history_row(page, "ping")
         expect(row.locator(".code.bad")).to_have_text("500")
         expect(row).to_contain_text("unexpected status 500")
-        expect(row.locator(".badge")).to_have_text(re.compile("retrying|failed"))
+        expect(row.locator(".badge")).to_have_text(re.compile("Retrying|Failed"))
         page.goto(f"{server.base}/teams/{team['id']}/webhooks")
         expect(page.locator("tr", has_text="Receiver 500")).to_contain_text(
             "Last delivery was not successful: unexpected status 500"
@@ -260,7 +262,7 @@ def test_sorting_and_search(
         alpha = hooks["Alpha"]["id"]
         for name in ("Website", "Docs"):
             api.call("create-project", {"teamId": team["id"], "name": name})
-        hook_url = f"{server.base}/webhooks/{alpha}"
+        hook_url = f"{server.base}/webhooks/{alpha}/history"
 
         def all_sent(page: Page) -> bool:
             return page.locator("#history-table .code.ok").count() == 3
@@ -273,6 +275,8 @@ def test_sorting_and_search(
         page.locator("#history-table th[data-sort-key=event] button").click()
         assert column(page, "history-table", 5) == ["ping", "create-project", "create-project"]
         page.get_by_label("Search").fill("ping")
+        page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"q=ping"))
         assert column(page, "history-table", 5) == ["ping"]
         page.get_by_label("Result").select_option(label="Succeeded")
         page.get_by_role("button", name="Filter").click()
@@ -310,7 +314,9 @@ def test_a_viewer_sees_no_actions(
         expect(page.get_by_role("heading", name="seen")).to_be_visible()
         for action in ("Save changes", "Rotate secret", "Send test event", "Delete…", "Recover"):
             expect(page.get_by_role("button", name=action)).to_have_count(0)
+        page.get_by_role("link", name="Settings").click()
         expect(page.get_by_label("URL", exact=True)).to_be_disabled()
+        expect(page.get_by_role("button", name="Delete webhook…")).to_have_count(0)
         page.goto(f"{server.base}/teams/{team['id']}")
         expect(page.get_by_role("button", name="Create invitation")).to_have_count(0)
         assert hook["id"] in [h["id"] for h in viewer.call("get-webhooks", {"teamId": team["id"]})]
@@ -328,3 +334,171 @@ def test_screenshots_of_every_page(
     assert sorted(p.name for p in saved) == sorted(f"{name}.png" for name in PAGES)
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+
+
+def test_reloading_after_create_and_rotate_makes_nothing_new(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Reloads"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        page.get_by_label("Name", exact=True).fill("Once")
+        page.get_by_label("URL", exact=True).fill(f"{receiver.base}/ok")
+        page.get_by_role("button", name="Add webhook").click()
+        hooks = api.call("get-webhooks", {"teamId": team["id"]})
+        expect(page).to_have_url(f"{server.base}/webhooks/{hooks[0]['id']}")
+        expect(page.locator("#signing-secret")).to_have_value(re.compile(r"^whsec_"))
+        page.reload()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        assert len(api.call("get-webhooks", {"teamId": team["id"]})) == 1
+
+        page.get_by_role("link", name="Signing secret").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Rotate secret…").click()
+        expect(page.locator("#signing-secret")).to_have_value(re.compile(r"^whsec_"))
+        first = page.locator("#signing-secret").input_value()
+        page.reload()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.get_by_role("button", name="Rotate secret…").click()
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        assert first.startswith("whsec_")
+
+        page.goto(f"{server.base}/settings/tokens")
+        page.get_by_label("Name", exact=True).fill("ci")
+        page.get_by_role("button", name="Create token").click()
+        expect(page.locator("#new-token")).to_have_value(re.compile(r"^hlp_"))
+        page.reload()
+        expect(page.locator("#new-token")).to_have_count(0)
+        assert len(api.call("get-access-tokens")) == 1
+    finally:
+        api.close()
+
+
+def test_event_boxes_and_batch_size_follow_the_choices(
+    context: BrowserContext, server: Server
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Choices"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        box = page.locator("input[name=events][value=create-project]")
+        expect(box).to_be_disabled()
+        page.get_by_label("Only the events checked below").check()
+        expect(box).to_be_enabled()
+        box.check()
+        page.get_by_label("All events, including ones added later").check()
+        expect(box).to_be_disabled()
+        page.get_by_label("Only the events checked below").check()
+        expect(box).to_be_checked()  # the tick was kept
+        batch = page.get_by_label("Max events per request")
+        expect(batch).to_be_enabled()
+        page.get_by_label(re.compile("Ordered delivery")).check()
+        expect(batch).to_be_disabled()
+        hint = page.locator("#maxEventsPerRequest-hint")
+        expect(hint).to_contain_text("a JSON array")
+        page.locator("input[name=mtype][value='application/transit+json']").check()
+        expect(hint).to_contain_text("a Transit list")
+    finally:
+        api.close()
+
+
+def test_history_search_finds_a_match_on_page_three(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Haystack"})
+        hook = api.call(
+            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": "h"}
+        )
+        api.call("create-project", {"teamId": team["id"], "name": "Needle"})
+        for n in range(45):
+            api.call("create-project", {"teamId": team["id"], "name": f"hay {n}"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/webhooks/{hook['id']}/history")
+        expect(page.locator("#history-position")).to_contain_text(f"1{DASH}20 of 47")
+        page.get_by_role("link", name=re.compile("^Next")).click()
+        page.get_by_role("link", name=re.compile("^Next")).click()
+        expect(page.locator("#history-position")).to_contain_text(f"41{DASH}47 of 47")
+        page.get_by_role("link", name=re.compile("Previous$")).click()
+        expect(page.locator("#history-position")).to_contain_text(f"21{DASH}40 of 47")
+        page.get_by_label("Search").fill("needle")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("#history-position")).to_contain_text(f"1{DASH}1 of 1")
+        expect(page.locator("#history-table tbody tr")).to_have_count(1)
+    finally:
+        api.close()
+
+
+def test_re_enable_from_the_banner_sends_what_was_held(
+    context: BrowserContext, server: Server, receiver: ThreadedReceiver
+) -> None:
+    _email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Banner"})
+        name = f"held-{time.monotonic_ns()}"
+        hook = api.call(
+            "create-webhook", {"teamId": team["id"], "uri": f"{receiver.base}/ok", "name": name}
+        )
+        hook_url = f"{server.base}/webhooks/{hook['id']}/history"
+        page = signed_in(context, server, session)
+        badges = "#history-table .badge"
+        reload_until(page, hook_url, lambda p: p.locator(badges, has_text="Succeeded").count() == 1)
+        # What the worker does when a webhook keeps failing: disable it and
+        # hold its unfinished deliveries.
+        with sqlite3.connect(server.work / "hookline.db") as db:
+            db.execute(
+                "UPDATE webhooks SET state = 'disabled-by-errors', is_active = 0,"
+                " error_code = 'unexpected-status:500', error_count = 10 WHERE name = ?",
+                (name,),
+            )
+            db.execute(
+                "UPDATE deliveries SET status = 'paused'"
+                " WHERE webhook_id = (SELECT id FROM webhooks WHERE name = ?)",
+                (name,),
+            )
+        sent_before = len(receiver.receiver.requests)
+        page.goto(hook_url)
+        banner = page.get_by_role("region", name="Disabled by errors")
+        expect(banner).to_contain_text("Last error: unexpected status 500")
+        expect(page.locator(badges, has_text="Held")).to_have_count(1)
+        banner.get_by_role("button", name="Re-enable").click()
+        expect(page.get_by_role("status").first).to_contain_text("active again")
+        expect(page.get_by_role("region", name="Disabled by errors")).to_have_count(0)
+        reload_until(page, hook_url, lambda p: p.locator(badges, has_text="Held").count() == 0)
+        assert len(receiver.receiver.requests) > sent_before
+    finally:
+        api.close()
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_after_sign_in(
+    context: BrowserContext, server: Server
+) -> None:
+    email, session = person(server)
+    api = ApiCaller(server.base, session=session)
+    try:
+        team = api.call("create-team", {"name": "Expiry"})
+        page = signed_in(context, server, session)
+        page.goto(f"{server.base}/teams/{team['id']}/webhooks/new")
+        page.get_by_label("Name", exact=True).fill("Typed before")
+        page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/typed")
+        api.call("logout")  # the session ends on the server meanwhile
+        page.get_by_role("button", name="Add webhook").click()
+        expect(page).to_have_url(re.compile(r"/login\?"))
+        expect(page.get_by_role("status").first).to_contain_text("Your session ended")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{server.base}/teams/{team['id']}/webhooks/new")
+        expect(page.get_by_label("Name", exact=True)).to_have_value("Typed before")
+        expect(page.get_by_label("URL", exact=True)).to_have_value("http://127.0.0.1:9/typed")
+    finally:
+        api.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from hookline.rpc.catalogue import catalogue
 from hookline.rpc.commands import build_registry
@@ -30,3 +31,24 @@ async def test_linked_from_the_api_docs(web: WebFactory) -> None:
     assert 'href="/events"' in docs.text
     signed_in = await web.user()
     assert 'href="/events"' in (await signed_in.get("/settings/tokens")).text
+
+
+async def test_api_doc_in_the_site_layout(web: WebFactory) -> None:
+    """/api/_doc: the site's header and stylesheet, a main landmark, commands
+    as headings with a side index, docstrings with code spans, and params and
+    results as tables whose named types link to their own table."""
+    page = (await (await web.anonymous()).get("/api/_doc")).text
+    assert '<link rel="stylesheet" href="/static/hookline.css">' in page
+    assert '<main id="main"' in page and 'aria-label="Commands"' in page
+    assert "<style>" not in page
+    assert "<p>Send a signed <code>ping</code> event" in page
+    assert '<th scope="col">Type</th>' in page and "<th></th>" not in page
+    links = set(re.findall(r'href="#schema-([^"]+)"', page))
+    assert links and all(f'id="schema-{name}"' in page for name in links)
+
+
+async def test_catalogue_groups_events_by_area(web: WebFactory) -> None:
+    page = (await (await web.anonymous()).get("/events")).text
+    areas = re.findall(r'<h2 class="event-index-area">([^<]+)</h2>', page)
+    assert areas[:3] == ["Projects", "Files", "Comments"] and "Team" in areas
+    assert "a Transit list" in page

@@ -16,8 +16,10 @@ async def test_invite_and_accept(web: WebFactory) -> None:
     team_path = created.headers["location"]
     invitee = await web.user("invitee")
     email = invitee.api.profile["email"] if invitee.api else ""
-    page = await owner.submit(f"{team_path}/invitations", {"email": email, "role": "viewer"})
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    sent = await owner.submit(f"{team_path}/invitations", {"email": email, "role": "viewer"})
+    assert sent.status_code == 303 and sent.headers["location"] == team_path
+    page = await owner.get(team_path)
+    assert page.headers["cache-control"] == "no-store"
     link = re.search(r'id="invitation-link" type="text" value="([^"]+)"', page.text)
     assert link, "the invitation link is not shown"
     url = html.unescape(link.group(1))

@@ -18,7 +18,9 @@ async def _create(person: WebClient, **fields: str) -> str:
     page = await person.submit(
         "/settings/tokens", {"name": "deploy", "expiration": "", "scope": "full", **fields}
     )
-    assert page.status_code == 200, page.text
+    assert page.status_code == 303 and page.headers["location"] == "/settings/tokens"
+    assert "hlp_" not in page.headers["location"]
+    page = await person.get(page.headers["location"])
     assert page.headers["cache-control"] == "no-store"
     found = NEW_TOKEN.search(page.text)
     assert found, "the new token is not shown"

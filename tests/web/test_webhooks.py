@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
-from hookline.storage.tables import webhooks
+from hookline.storage.tables import deliveries, delivery_attempts, webhooks
+from hookline.web.views.webhook_page import SECTIONS
 from tests.helpers import Api, ApiFactory, team_with_members
 from tests.web.client import WebClient, WebFactory, text
 
@@ -43,15 +45,19 @@ async def test_add_shows_the_secret_once(web: WebFactory) -> None:
     assert (
         "This team has no webhooks yet" in (await person.get(f"/teams/{team['id']}/webhooks")).text
     )
-    page = await person.submit(f"/teams/{team['id']}/webhooks", form())
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-    secret = SECRET.search(page.text)
-    assert secret and "it will not be shown again" in page.text
+    added = await person.submit(f"/teams/{team['id']}/webhooks", form())
     hooks = await api.call("get-webhooks", {"teamId": team["id"]})
     assert [h["name"] for h in hooks] == ["Orders"]
+    assert added.status_code == 303 and added.headers["location"] == f"/webhooks/{hooks[0]['id']}"
+    page = await person.get(added.headers["location"])
+    assert page.headers["cache-control"] == "no-store"
+    secret = SECRET.search(page.text)
+    assert secret and "it will not be shown again" in page.text
     later = await person.get(f"/webhooks/{hooks[0]['id']}")
     assert secret.group(1) not in later.text and 'id="signing-secret"' not in later.text
-    rotated = await person.submit(f"/webhooks/{hooks[0]['id']}/rotate-secret")
+    rotating = await person.submit(f"/webhooks/{hooks[0]['id']}/rotate-secret", {"confirm": "yes"})
+    assert rotating.status_code == 303
+    rotated = await person.get(rotating.headers["location"])
     new_secret = SECRET.search(rotated.text)
     assert new_secret and new_secret.group(1) != secret.group(1)
     assert rotated.headers["cache-control"] == "no-store"
@@ -131,7 +137,7 @@ async def test_edit_test_and_delete(web: WebFactory) -> None:
         )
         | {"verifySsl": []},
     )
-    assert saved.headers["location"] == f"{path}?notice=webhook-updated"
+    assert saved.headers["location"] == f"{path}/settings?notice=webhook-updated"
     now = await api.call("get-webhook", {"id": hook["id"]})
     assert now["name"] == "Renamed" and now["mtype"] == "application/transit+json"
     assert now["events"] == ["create-project", "rename-file"]
@@ -161,7 +167,9 @@ async def test_viewers_see_no_actions(web: WebFactory, api_factory: ApiFactory) 
     assert "h</a>" in listing
     for action in ("Add webhook", "Actions", "/test", "/delete", "Send test event"):
         assert action not in listing, action
-    page = (await viewer.get(f"/webhooks/{hook['id']}")).text
+    base = f"/webhooks/{hook['id']}"
+    pages = [(await viewer.get(base + section)).text for section, _ in SECTIONS]
+    page = "".join(pages)
     for action in ("Save changes", "Rotate secret", "/test", "/delete", "Re-send", "/recover"):
         assert action not in page, action
     assert '<fieldset class="plain" disabled>' in page
@@ -189,3 +197,95 @@ async def test_foreign_webhooks_are_not_found(web: WebFactory, api_factory: ApiF
         response = await outsider.submit(path, data)
         assert response.status_code == 404, path
     assert await members["owner"].call("get-webhook", {"id": hook["id"]})
+
+
+async def test_ordered_delivery_needs_no_batch_size(web: WebFactory) -> None:
+    """With ordered on, the page disables the batch size, so it is not sent."""
+    person, api, team = await _team(web)
+    data = form(ordered="on")
+    del data["maxEventsPerRequest"]
+    added = await person.submit(f"/teams/{team['id']}/webhooks", data)
+    assert added.status_code == 303
+    [hook] = await api.call("get-webhooks", {"teamId": team["id"]})
+    assert hook["ordered"] and hook["maxEventsPerRequest"] == 1
+    page = text((await person.get(added.headers["location"] + "/settings")).text)
+    assert "Ordered delivery sends one event per request" in page
+
+
+async def test_last_attempt_instead_of_never_triggered(
+    web: WebFactory, api_factory: ApiFactory
+) -> None:
+    """A webhook whose attempts all failed was tried: the table says when,
+    and with what result, in the words the history uses."""
+    person, api, team = await _team(web)
+    hook = await api.call("create-webhook", {"teamId": team["id"], "uri": HOOK, "name": "h"})
+    assert "No attempt yet" in text((await person.get(f"/teams/{team['id']}/webhooks")).text)
+    async with api_factory.services.db.write() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.webhook_id == uuid.UUID(hook["id"]))
+            .values(
+                status="failed",
+                attempts=5,
+                last_status=500,
+                last_attempt_at=datetime(2026, 3, 1, 20, 37, 12, tzinfo=UTC),
+            )
+        )
+    words = text((await person.get(f"/teams/{team['id']}/webhooks")).text)
+    assert "Never" not in words
+    assert "2026-03-01 20:37:12 UTC" in words and "500 Failed" in words
+    page = text((await person.get(f"/webhooks/{hook['id']}/history")).text)
+    assert "Held kept while the webhook is disabled" in page  # the legend
+    overview = text((await person.get(f"/webhooks/{hook['id']}")).text)
+    assert "Last attempt 2026-03-01 20:37:12 UTC" in overview
+
+
+async def test_event_types_grouped_with_descriptions(web: WebFactory) -> None:
+    person, api, team = await _team(web)
+    page = (await person.get(f"/teams/{team['id']}/webhooks/new")).text
+    legends = re.findall(r"<legend>([^<]+)</legend>", page)
+    assert ["Projects", "Files", "Comments", "Team", "Profile"] == [
+        a for a in legends if a in {"Projects", "Files", "Comments", "Team", "Profile"}
+    ]
+    assert 'id="about-create-project">Create a project in a team' in page
+    ticked = await person.submit(
+        f"/teams/{team['id']}/webhooks", form(eventsMode="all", events=["create-project"])
+    )
+    assert ticked.status_code == 400 and "You ticked some events but chose" in text(ticked.text)
+    assert await api.call("get-webhooks", {"teamId": team["id"]}) == []
+
+
+async def test_sections_have_their_own_addresses(web: WebFactory, api_factory: ApiFactory) -> None:
+    person, api, team = await _team(web)
+    hook = await api.call("create-webhook", {"teamId": team["id"], "uri": HOOK, "name": "h"})
+    base = f"/webhooks/{hook['id']}"
+    for section, label in SECTIONS:
+        page = (await person.get(base + section)).text
+        tabs = page.split('class="subtabs"', 1)[1]
+        current = re.search(r'<a href="([^"]+)" aria-current="page">([^<]+)</a>', tabs)
+        assert current and current.groups() == (base + section, label)
+    assert "No attempts" in text((await person.get(base)).text)
+    [delivery] = (await api.call("get-webhook-deliveries", {"webhookId": hook["id"]}))["items"]
+    now = api_factory.services.clock.now()
+    async with api_factory.services.db.write() as conn:
+        for n, status in enumerate((200, 200, None)):
+            await conn.execute(
+                insert(delivery_attempts).values(
+                    id=uuid.uuid4(),
+                    delivery_id=uuid.UUID(delivery["id"]),
+                    attempt=n + 1,
+                    sent_at=now,
+                    url=HOOK,
+                    request_headers={},
+                    request_body="{}",
+                    response_status=status,
+                    batch_size=1,
+                )
+            )
+    overview = await person.get(base)
+    assert "67% of 3 attempts succeeded" in text(overview.text)
+    assert overview.text.count('class="bar-ok h-14"') == 1  # 2 of the busiest 3
+    assert overview.text.count('class="bar-bad h-7"') == 1
+    settings = (await person.get(base + "/settings")).text
+    assert settings.index("Save changes") < settings.index("Danger zone")
+    assert "Delete webhook…" not in (await person.get(base)).text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
@@ -184,9 +187,68 @@ def _query_parameters(params_schema: dict[str, Any], defs: dict[str, Any]) -> li
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# A stylesheet of its own rather than inline styles: the page carries the
-# same Content-Security-Policy as the UI, which allows no inline style.
-STYLESHEET = (TEMPLATES / "doc.css").read_text()
+
+def prose(text: str) -> Markup:
+    """A command's docstring as HTML: paragraphs at blank lines and `code`
+    spans; all text escaped."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return Markup("").join(Markup("<p>{}</p>").format(_code_spans(p)) for p in paragraphs)
+
+
+def _code_spans(text: str) -> Markup:
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show it as it is
+        return Markup("{}").format(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else Markup("{}").format(part)
+        for odd, part in ((n % 2 == 1, part) for n, part in enumerate(parts))
+    )
+
+
+def schema_type(schema: dict[str, Any]) -> Markup:
+    """A property's type in words, named models linked to their table."""
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        return Markup('<a href="#schema-{0}">{0}</a>').format(name)
+    if "anyOf" in schema:
+        return Markup(" or ").join(schema_type(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return Markup(" | ").join(Markup("<code>{}</code>").format(v) for v in schema["enum"])
+    if "const" in schema:
+        return Markup("<code>{}</code>").format(schema["const"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return Markup("list of ") + schema_type(schema.get("items", {}))
+    if kind == "null":
+        return Markup("null")
+    fmt = schema.get("format")
+    return Markup("{} ({})").format(kind, fmt) if fmt else Markup("{}").format(kind)
+
+
+_LIMITS = (
+    ("minLength", "at least {} characters"),
+    ("maxLength", "at most {} characters"),
+    ("minimum", "≥ {}"),
+    ("maximum", "≤ {}"),
+    ("maxItems", "at most {} items"),
+    ("default", "default {}"),
+)
+
+
+def schema_notes(schema: dict[str, Any]) -> str:
+    """Limits and default of a property, in words."""
+    notes = [words.format(_json(schema[key])) for key, words in _LIMITS if key in schema]
+    for option in schema.get("anyOf", []):
+        notes += [words.format(_json(option[k])) for k, words in _LIMITS[:-1] if k in option]
+    if schema.get("description"):
+        notes.insert(0, schema["description"])
+    return "; ".join(notes)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -194,6 +256,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters.update(prose=prose, schema_type=schema_type, schema_notes=schema_notes)
 
 
 def html(registry: Registry, public_url: str) -> str:
@@ -225,6 +288,7 @@ def html(registry: Registry, public_url: str) -> str:
         public_url=public_url,
         version=hookline.__version__,
         oauth_scopes=oauth_scopes,
+        defs=defs,
     )
 
 

@@ -3,7 +3,8 @@ concern."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,69 @@ FIELD_BY_CODE: Mapping[str, str] = {
     "invalid-uri": "uri",
     "blocked-request": "uri",
 }
+
+
+# What an empty required field means, in each form's words.
+REQUIRED: Mapping[str, str] = {
+    "name": "Give a name.",
+    "uri": "Give the URL events are sent to.",
+    "email": "Enter an e-mail address.",
+    "fullname": "Give your full name.",
+    "password": "Enter a password.",
+    "since": "Give a start date and time.",
+}
+# Numbers with a range the form states.
+RANGES: Mapping[str, str] = {
+    "maxEventsPerRequest": "Give a whole number from 1 to 100.",
+}
+BLOCKED_REASONS: Mapping[str, str] = {
+    "credentials-in-url": "Credentials in URLs are not allowed: remove the user name and "
+    "password. Receivers check a request by its signature instead.",
+    "unresolvable-host": "The host name does not resolve: check the spelling of the URL.",
+}
+
+
+def _too_short(name: str, found: re.Match[str]) -> str:
+    if name == "password":
+        return f"Use at least {found.group(1)} characters."
+    return REQUIRED.get(name, "This field cannot be empty.")
+
+
+# Validation messages of the commands (pydantic's words), as people would
+# say them; the first pattern that matches wins.
+_PHRASES: tuple[tuple[re.Pattern[str], Callable[[str, re.Match[str]], str]], ...] = (
+    (re.compile(r"String should have at least (\d+) char"), _too_short),
+    (
+        re.compile(r"String should have at most (\d+) char"),
+        lambda name, m: f"Use at most {m.group(1)} characters.",
+    ),
+    (
+        re.compile(r"Input should be (greater|less) than|Input should be a valid integer"),
+        lambda name, m: RANGES.get(name, "Give a whole number."),
+    ),
+    (
+        re.compile(r"not a valid e-?mail", re.IGNORECASE),
+        lambda name, m: "Enter an e-mail address like name@example.com.",
+    ),
+    (
+        re.compile(r"Input should be 'application/"),
+        lambda name, m: "Choose JSON or Transit.",
+    ),
+    (
+        re.compile(r"Field required"),
+        lambda name, m: REQUIRED.get(name, "This field is required."),
+    ),
+    (re.compile(r"^Value error, (.*)$", re.DOTALL), lambda name, m: _sentence(m.group(1))),
+)
+
+
+def human(name: str, message: str) -> str:
+    """A command's validation message for field ``name``, in plain words."""
+    for pattern, words in _PHRASES:
+        found = pattern.search(message)
+        if found:
+            return words(name, found)
+    return _sentence(message)
 
 
 class MalformedForm(ValueError):
@@ -90,10 +154,11 @@ def errors_from(error: HooklineError, shown: Collection[str]) -> FormErrors:
                 problems.append((name, str(problem.get("message", ""))))
     else:
         named = error.data.get("field") or FIELD_BY_CODE.get(error.code)
-        problems.append((named if isinstance(named, str) else "", error.hint))
+        hint = BLOCKED_REASONS.get(str(error.data.get("reason")), error.hint)
+        problems.append((named if isinstance(named, str) else "", hint))
     for name, message in problems:
         if name in shown:
-            found.add(name, _sentence(message))
+            found.add(name, human(name, message))
         elif not found.general:
             found.general = _sentence(f"{name}: {message}" if name else message)
     return found

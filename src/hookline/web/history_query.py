@@ -8,21 +8,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from hookline.rpc.commands.deliveries import cursor_at
+from hookline.web import describe
 from hookline.web.forms import FormErrors
 
-STATUSES = (
-    ("", "All results"),
-    ("succeeded", "Succeeded"),
-    ("failed", "Failed (gave up)"),
-    ("retrying", "Failed, retrying"),
-    ("pending", "Waiting to be sent"),
-    ("paused", "Held (webhook disabled)"),
-)
+STATUSES = (("", "All results"), *((code, word) for code, word, _ in describe.STATUSES))
 # Columns the server sorts by, as get-webhook-deliveries names them.
 SORTS = ("sent-at", "status", "duration", "created")
 DEFAULT_SORT = "-created"
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 FIELDS = ("status", "since", "until", "q", "sort")
+# Far enough for any history a person pages through; beyond, filter.
+MAX_PAGE = 10_000
+
+
+def _page(value: str) -> int:
+    """A page number from the URL; anything else is the first page."""
+    value = value.strip()
+    if not value.isdigit():
+        return 1
+    return min(max(1, int(value)), MAX_PAGE)
 
 
 def _day(value: str) -> date | None:
@@ -42,7 +47,7 @@ class HistoryQuery:
     until: str = ""
     q: str = ""
     sort: str = DEFAULT_SORT
-    cursor: str = ""
+    page: int = 1
     errors: FormErrors = field(default_factory=FormErrors, compare=False)
 
     @classmethod
@@ -68,7 +73,7 @@ class HistoryQuery:
             until=until,
             q=query.get("q", "").strip()[:200],
             sort=sort,
-            cursor=query.get("cursor", "").strip()[:40],
+            page=_page(query.get("page", "")),
             errors=errors,
         )
 
@@ -89,24 +94,34 @@ class HistoryQuery:
             params["status"] = self.status
         if self.q:
             params["search"] = self.q
-        if self.cursor:
-            params["cursor"] = self.cursor
+        if self.page > 1:
+            params["cursor"] = cursor_at((self.page - 1) * PAGE_SIZE)
         return params
+
+    def position(self, total: int) -> tuple[int, int]:
+        """The first and last row shown, counted from 1: (41, 60) of 212."""
+        first = (self.page - 1) * PAGE_SIZE + 1
+        return (first, min(total, first + PAGE_SIZE - 1))
+
+    def last_page(self, total: int) -> int:
+        return max(1, -(-total // PAGE_SIZE))
 
     def url(self, path: str, **changes: str) -> str:
         """This view with some values changed, as a link to the history."""
-        values = {name: getattr(self, name) for name in (*FIELDS, "cursor")}
+        values = {name: str(getattr(self, name)) for name in (*FIELDS, "page")}
         values.update(changes)
         pairs = [
             (name, value)
             for name, value in values.items()
-            if value and not (name == "sort" and value == DEFAULT_SORT)
+            if value
+            and not (name == "sort" and value == DEFAULT_SORT)
+            and not (name == "page" and value == "1")
         ]
         query = urlencode(pairs)
-        return f"{path}?{query}#history" if query else f"{path}#history"
+        return f"{path}?{query}" if query else path
 
     def sort_url(self, path: str, column: str) -> str:
         """Sort by ``column``; a second click reverses. Sorting starts over at
         the first page."""
         target = f"-{column}" if self.sort == column else column
-        return self.url(path, sort=target, cursor="")
+        return self.url(path, sort=target, page="1")

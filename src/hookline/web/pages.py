@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from hookline.errors import (
 )
 from hookline.rpc.transport import apply_cookies, read_body
 from hookline.web import csrf
-from hookline.web.forms import FormErrors, MalformedForm, parse_form
+from hookline.web.forms import FormData, FormErrors, MalformedForm, parse_form
 from hookline.web.security import protect
 from hookline.web.templating import environment
 from hookline.web.visit import Visit, open_visit
@@ -58,15 +58,20 @@ async def render(
             teams = await visit.run("get-teams")
         except HooklineError:
             me, teams = None, []
+    names = [t.name.casefold() for t in teams]
     values: dict[str, Any] = {
         "me": me,
         "teams": teams,
+        # Teams whose name another of the visitor's teams shares: the menu
+        # adds when each was created, to tell them apart.
+        "look_alike_teams": {t.id for t in teams if names.count(t.name.casefold()) > 1},
         "team": None,
         "csrf_token": visit.csrf_token,
         "errors": FormErrors(),
         "form": {},
         "notice": "",
         "request_path": visit.request.url.path,
+        "now": visit.services.clock.now(),
     }
     values.update(context)
     html = environment.get_template(template).render(values)
@@ -88,6 +93,53 @@ def login_redirect(request: Request) -> Response:
     return redirect("/login?next=" + quote(target, safe=""))
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return (parts.scheme, parts.netloc)
+
+
+def _from_this_site(request: Request) -> bool:
+    """Browsers set Origin and Referer themselves; another site's form cannot
+    claim to come from here."""
+    here = _origin(str(request.url))
+    origin = request.headers.get("origin")
+    if origin:
+        return _origin(origin) == here
+    return _origin(request.headers.get("referer", "")) == here
+
+
+def _page_of_form(request: Request) -> str:
+    """The page the form was on (its Referer, when on this site), else the
+    address it was sent to."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path and (referer.scheme, referer.netloc) == _origin(str(request.url)):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return request.url.path
+
+
+def session_ended(visit: Visit, *, keep: bool) -> Response:
+    """A form sent after the session ended: sign in, then back to the page it
+    came from, with what was typed (never a password) when the form surely
+    came from this site, so no other site can pre-fill a form here."""
+    target = _page_of_form(visit.request)
+    if keep:
+        typed = [(k, v) for k, v in visit.form.pairs if k != csrf.FIELD and "password" not in k]
+        visit.flash(restore_slot(target), {"pairs": typed})
+    return redirect("/login?notice=session-ended&next=" + quote(target, safe=""))
+
+
+def restore_slot(path: str) -> str:
+    return "typed:" + path.split("?", 1)[0]
+
+
+def restored_form(visit: Visit) -> FormData | None:
+    """What was typed into this page's form before the session ended."""
+    kept = visit.take_flash(restore_slot(visit.request.url.path))
+    if kept is None:
+        return None
+    return FormData(tuple((str(k), str(v)) for k, v in kept["pairs"]))
+
+
 async def error_page(visit: Visit, status: int, message: str) -> Response:
     return await render(
         visit,
@@ -104,7 +156,10 @@ async def _respond(visit: Visit, view: View, sign_in: bool) -> Response:
         body = await read_body(request, visit.services.settings.max_body_bytes)
         visit.form = parse_form(body)
         token = visit.form.get(csrf.FIELD) or None
-        if not csrf.is_valid(visit.services.settings.secret_key, visit.csrf_binding, token):
+        valid = csrf.is_valid(visit.services.settings.secret_key, visit.csrf_binding, token)
+        if sign_in and visit.identity is None:
+            return session_ended(visit, keep=valid or _from_this_site(request))
+        if not valid:
             return await error_page(
                 visit,
                 403,

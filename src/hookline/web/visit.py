@@ -18,7 +18,7 @@ from hookline.rpc.execute import execute
 from hookline.rpc.registry import Registry
 from hookline.rpc.transport import client_ip
 from hookline.services import Services
-from hookline.web import csrf
+from hookline.web import csrf, flash
 from hookline.web.forms import FormData
 
 # Cookie values longer than this are nobody's session or CSRF key.
@@ -64,6 +64,13 @@ class Visit:
             return UUID(str(self.request.path_params[name]))
         except (KeyError, ValueError):
             raise NotFound() from None
+
+    def flash(self, name: str, value: dict[str, Any]) -> None:
+        """Keep a one-time value for the page this POST redirects to."""
+        flash.store.put(self.csrf_binding, name, value)
+
+    def take_flash(self, name: str) -> dict[str, Any] | None:
+        return flash.store.take(self.csrf_binding, name)
 
     def query(self, name: str) -> str:
         return self.request.query_params.get(name, "").strip()

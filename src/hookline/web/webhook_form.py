@@ -69,18 +69,30 @@ class WebhookValues:
         errors = FormErrors()
         if not self.all_events and not self.events:
             errors.add("events", "Check at least one event, or choose all events.")
+        if self.all_events and self.events:
+            # Without JavaScript the boxes stay active under "All events":
+            # ticks there must not be dropped without a word.
+            errors.add(
+                "events",
+                "You ticked some events but chose “All events”: choose “Only the events "
+                "checked below” to receive just those, or clear the ticks.",
+            )
         return errors
 
     def params(self, *, creating: bool) -> dict[str, Any]:
         """A new webhook without a name is named after its URL; an existing
         one keeps a name, so an emptied field is an error to show."""
-        return {
+        params: dict[str, Any] = {
             "name": (self.name or None) if creating else self.name,
             "uri": self.uri,
             "mtype": self.mtype,
             "isActive": self.is_active,
             "events": None if self.all_events else self.events,
             "verifySsl": self.verify_ssl,
-            "maxEventsPerRequest": self.max_events_per_request,
             "ordered": self.ordered,
         }
+        # Ordered delivery sends one event per request: the page disables the
+        # field then, and a disabled field is not sent.
+        if self.max_events_per_request or not self.ordered:
+            params["maxEventsPerRequest"] = self.max_events_per_request
+        return params

@@ -143,7 +143,9 @@ def _offset(cursor: str | None) -> int:
     return value
 
 
-def _cursor(offset: int) -> str:
+def cursor_at(offset: int) -> str:
+    """The cursor of the page starting at ``offset`` (the web UI links pages
+    by number)."""
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
@@ -151,9 +153,9 @@ def _cursor(offset: int) -> str:
 async def get_webhook_deliveries(ctx: Context, params: ListDeliveries) -> DeliveryPage:
     """A webhook's deliveries, newest first by default: event, URL, result
     (status code or error), duration, attempts. Filter by status, event name,
-    a creation-time window (`since`, `until`) and a search over event, result
-    and error; sort by `sent-at`, `status`, `duration` or `created` (prefix `-`
-    for descending); page with `limit` and the answer's `nextCursor`."""
+    a creation-time window (`since`, `until`) and a search over event, result,
+    error and the event's payload text; sort by `sent-at`, `status`, `duration`
+    or `created` (prefix `-` for descending); page with `limit` and the answer's `nextCursor`."""
     await load_webhook(ctx, params.webhook_id)
     where: list[Any] = [deliveries.c.webhook_id == params.webhook_id]
     if params.status:
@@ -172,6 +174,7 @@ async def get_webhook_deliveries(ctx: Context, params: ListDeliveries) -> Delive
                 func.lower(func.coalesce(deliveries.c.last_error, "")).like(needle),
                 cast(deliveries.c.last_status, String).like(needle),
                 deliveries.c.status.like(needle),
+                func.lower(cast(events.c.props, String)).like(needle),
             )
         )
     joined = deliveries.join(events, events.c.id == deliveries.c.event_id).join(
@@ -197,7 +200,7 @@ async def get_webhook_deliveries(ctx: Context, params: ListDeliveries) -> Delive
     more = len(items) > params.limit
     return DeliveryPage(
         items=items[: params.limit],
-        next_cursor=_cursor(offset + params.limit) if more else None,
+        next_cursor=cursor_at(offset + params.limit) if more else None,
         total=total or 0,
     )
 

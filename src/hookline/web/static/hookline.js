@@ -151,7 +151,35 @@
     });
   }
 
+  // The webhook form: event boxes are inactive under "All events"; the
+  // batch size is inactive with ordered delivery (one event per request);
+  // the batching hint names the chosen format.
+  function setUpWebhookForm() {
+    var form = document.querySelector("form [name=eventsMode]");
+    form = form && form.form;
+    if (!form) { return; }
+    var boxes = form.querySelectorAll("input[name=events]");
+    var ordered = form.elements.ordered;
+    var batch = form.elements.maxEventsPerRequest;
+    var hint = document.getElementById("maxEventsPerRequest-hint");
+    function sync() {
+      var all = form.querySelector("input[name=eventsMode][value=all]");
+      Array.prototype.forEach.call(boxes, function (box) { box.disabled = all.checked; });
+      if (ordered && batch) {
+        batch.disabled = ordered.checked;
+      }
+      var format = form.querySelector("input[name=mtype]:checked");
+      if (hint && format) {
+        var list = format.value === "application/transit+json" ? "a Transit list" : "a JSON array";
+        hint.textContent = hint.textContent.replace(/a (JSON array|Transit list)/, list);
+      }
+    }
+    form.addEventListener("change", sync);
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpWebhookForm();
     setUpCopyButtons();
     setUpConfirmations();
     setUpSorting();

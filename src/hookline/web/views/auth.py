@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from hookline.auth.sessions import COOKIE_NAME
 from hookline.errors import RateLimited, ValidationError
+from hookline.web import flash
 from hookline.web.forms import errors_from
+from hookline.web.notices import NOTICES, notice
 from hookline.web.pages import redirect, render
 from hookline.web.visit import Visit
 
@@ -20,12 +23,22 @@ def safe_next(value: str) -> str:
     return "/"
 
 
+def _carry_flashes(visit: Visit) -> None:
+    """What waits for this browser (a form typed before its session ended)
+    follows it to its new session."""
+    for change in visit.call.cookies:
+        if change.name == COOKIE_NAME and change.value:
+            flash.store.move(visit.csrf_binding, change.value)
+
+
 async def home(visit: Visit) -> Response:
     """Signed-in visitors land on their first team; others sign in."""
     if not visit.signed_in:
         return redirect("/login")
     teams = await visit.run("get-teams")
-    return redirect(f"/teams/{teams[0].id}" if teams else "/teams/new")
+    key = visit.query("notice")
+    carried = f"?notice={key}" if key in NOTICES else ""
+    return redirect((f"/teams/{teams[0].id}" if teams else "/teams/new") + carried)
 
 
 async def login(visit: Visit) -> Response:
@@ -33,7 +46,7 @@ async def login(visit: Visit) -> Response:
     if visit.request.method == "GET":
         if visit.signed_in:
             return redirect(after)
-        return await render(visit, "auth/login.html", next=after)
+        return await render(visit, "auth/login.html", next=after, notice=notice(visit))
     email = visit.form.get("email")
     try:
         await visit.run(
@@ -59,6 +72,7 @@ async def login(visit: Visit) -> Response:
             form={"email": email},
             errors=errors_from(error, LOGIN_FIELDS),
         )
+    _carry_flashes(visit)
     return redirect(after)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from hookline.web import csrf
+from hookline.web.forms import FormData
 from hookline.web.pages import render
 from hookline.web.visit import Visit
 
@@ -24,7 +26,16 @@ async def confirm_page(
     action: str,
     button: str,
     back: str,
+    resend: FormData | None = None,
+    danger: bool = True,
 ) -> Response:
+    """Ask before going on; ``resend`` carries the submitted fields over, so
+    confirming sends the same form again with ``confirm=yes``."""
+    fields = [
+        (name, value)
+        for name, value in (resend.pairs if resend else ())
+        if name not in (FIELD, csrf.FIELD)
+    ]
     return await render(
         visit,
         "confirm.html",
@@ -33,4 +44,6 @@ async def confirm_page(
         action=action,
         button=button,
         back=back,
+        fields=fields,
+        danger=danger,
     )

@@ -13,18 +13,35 @@ from hookline.errors import HooklineError, NotFound, ValidationError
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
 from hookline.web.pages import redirect, render
+from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 
 ROLES = [role.value for role in Role]
 INVITE_FIELDS = ("email", "role")
+ONCE_SLOT = "invitation:{}"
 
 
 async def new_team(visit: Visit) -> Response:
-    return await render(visit, "teams/new.html")
+    return await render(visit, "teams/new.html", notice=notice(visit))
 
 
 async def create_team(visit: Visit) -> Response:
+    """A second team with a name one already has is easy to mistake for the
+    first: ask before creating it."""
     name = visit.form.get("name")
+    same = [t for t in await visit.run("get-teams") if t.name.casefold() == name.strip().casefold()]
+    if same and not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title=f"You already have a team named “{same[0].name}”",
+            message="Two teams with the same name look alike in the team menu. "
+            f"Create another team named “{name.strip()}”?",
+            action="/teams",
+            button="Create another team",
+            back=f"/teams/{same[0].id}",
+            resend=visit.form,
+            danger=False,
+        )
     try:
         team = await visit.run("create-team", {"name": name})
     except ValidationError as error:
@@ -60,11 +77,13 @@ async def team_page(
 
 
 async def show_team(visit: Visit) -> Response:
-    return await team_page(visit)
+    shown_once = visit.take_flash(ONCE_SLOT.format(visit.path_id("team_id"))) or {}
+    return await team_page(visit, **shown_once)
 
 
 async def invite(visit: Visit) -> Response:
-    """The invitation link appears in this answer only: it is the invitation."""
+    """The invitation link is the invitation: it waits in a flash for the team
+    page, shown once, and a reload invites nobody twice."""
     values = {name: visit.form.get(name) for name in INVITE_FIELDS}
     try:
         invitation = await visit.run(
@@ -80,7 +99,19 @@ async def invite(visit: Visit) -> Response:
         f"{visit.services.settings.public_url}/invitations/accept?token="
         f"{quote(invitation.token, safe='')}"
     )
-    return await team_page(visit, invitation=invitation, invitation_link=link)
+    team_id = visit.path_id("team_id")
+    visit.flash(
+        ONCE_SLOT.format(team_id),
+        {
+            "invitation": {
+                "email": invitation.email,
+                "role": invitation.role,
+                "expires_at": invitation.expires_at,
+            },
+            "invitation_link": link,
+        },
+    )
+    return redirect(f"/teams/{team_id}")
 
 
 async def change_role(visit: Visit) -> Response:
@@ -119,3 +150,80 @@ async def accept_invitation(visit: Visit) -> Response:
             errors=errors_from(error, ()),
         )
     return redirect(f"/teams/{team.id}?notice=joined")
+
+
+async def rename_team(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    try:
+        await visit.run("update-team", {"id": team_id, "name": visit.form.get("name").strip()})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(
+            visit, status=error.status, errors=errors_from(error, ("name",)), form=visit.form
+        )
+    return redirect(f"/teams/{team_id}?notice=team-renamed")
+
+
+async def remove_member(visit: Visit) -> Response:
+    team_id, member_id = visit.path_id("team_id"), visit.path_id("member_id")
+    if not confirmed(visit):
+        members = await visit.run("get-team-members", {"teamId": team_id})
+        member = next((m for m in members if m.id == member_id), None)
+        if member is None:
+            raise NotFound()
+        return await confirm_page(
+            visit,
+            title=f"Remove {member.fullname} from the team?",
+            message=f"{member.fullname} ({member.email}) loses access to the team's "
+            "projects and webhooks at once. They can be invited again.",
+            action=f"/teams/{team_id}/members/{member_id}/remove",
+            button="Remove member",
+            back=f"/teams/{team_id}",
+        )
+    try:
+        await visit.run("delete-team-member", {"teamId": team_id, "memberId": member_id})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect(f"/teams/{team_id}?notice=member-removed")
+
+
+async def leave(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    if not confirmed(visit):
+        team = await visit.run("get-team", {"id": team_id})
+        return await confirm_page(
+            visit,
+            title=f"Leave “{team.name}”?",
+            message="You lose access to the team's projects and webhooks; "
+            "someone must invite you again to come back.",
+            action=f"/teams/{team_id}/leave",
+            button="Leave team",
+            back=f"/teams/{team_id}",
+        )
+    try:
+        await visit.run("leave-team", {"id": team_id})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect("/?notice=left-team")
+
+
+async def delete_team(visit: Visit) -> Response:
+    team_id = visit.path_id("team_id")
+    team = await visit.run("get-team", {"id": team_id})
+    if not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title=f"Delete “{team.name}”?",
+            message="The team is deleted with everything in it: projects, files, "
+            "webhooks and their delivery history. This cannot be undone.",
+            action=f"/teams/{team_id}/delete",
+            button="Delete team",
+            back=f"/teams/{team_id}",
+        )
+    await visit.run("delete-team", {"id": team_id})
+    return redirect("/?notice=team-deleted")

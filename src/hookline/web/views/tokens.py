@@ -9,7 +9,7 @@ from starlette.responses import Response
 from hookline.errors import HooklineError, NotFound
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
-from hookline.web.pages import redirect, render
+from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
 from hookline.web.visit import Visit
 
@@ -23,6 +23,7 @@ EXPIRATIONS = (
 )
 SCOPES = (("full", "Full access"), ("read", "Read-only (get-* commands)"))
 CREATE_FIELDS = ("name", "expiration", "scope")
+ONCE_SLOT = "new-token"
 
 
 async def tokens_page(
@@ -44,12 +45,18 @@ async def tokens_page(
 
 
 async def list_tokens(visit: Visit) -> Response:
+    created = visit.take_flash(ONCE_SLOT)
+    if created is not None:
+        return await tokens_page(visit, created=created)
+    typed = restored_form(visit)
+    if typed is not None and typed.has("scope"):
+        return await tokens_page(visit, form={name: typed.get(name) for name in CREATE_FIELDS})
     return await tokens_page(visit)
 
 
 async def create_token(visit: Visit) -> Response:
-    """The new value is rendered into this answer (never cached), not put in a
-    redirect URL: it is shown this once."""
+    """The new value waits in a flash for the tokens page, never in a URL:
+    it is shown this once, and a reload creates nothing."""
     values = {name: visit.form.get(name) for name in CREATE_FIELDS}
     errors = FormErrors()
     if values["expiration"] not in {value for value, _ in EXPIRATIONS}:
@@ -67,7 +74,8 @@ async def create_token(visit: Visit) -> Response:
         return await tokens_page(
             visit, status=error.status, errors=errors_from(error, CREATE_FIELDS), form=values
         )
-    return await tokens_page(visit, created=created)
+    visit.flash(ONCE_SLOT, {"name": created.name, "token": created.token, "rotated": False})
+    return redirect("/settings/tokens")
 
 
 async def rename_token(visit: Visit) -> Response:
@@ -103,3 +111,26 @@ async def revoke_token(visit: Visit) -> Response:
         )
     await visit.run("delete-access-token", {"id": token_id})
     return redirect("/settings/tokens?notice=token-revoked")
+
+
+async def rotate_token(visit: Visit) -> Response:
+    """A new value for the same token (name, scope, expiry); the old value stops
+    working at once. Asks first; the new value waits, shown once."""
+    token_id = visit.path_id("token_id")
+    tokens = await visit.run("get-access-tokens")
+    token = next((t for t in tokens if t.id == token_id), None)
+    if token is None:
+        raise NotFound()
+    if not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title="Rotate this token?",
+            message=f"“{token.name}” (…{token.last4}) gets a new value and the old one stops "
+            "working at once: update the programs that use it.",
+            action=f"/settings/tokens/{token_id}/rotate",
+            button="Rotate token",
+            back="/settings/tokens",
+        )
+    rotated = await visit.run("rotate-access-token", {"id": token_id})
+    visit.flash(ONCE_SLOT, {"name": token.name, "token": rotated.token, "rotated": True})
+    return redirect("/settings/tokens")

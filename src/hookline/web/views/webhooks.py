@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,12 +11,12 @@ from starlette.responses import Response
 
 from hookline.auth.roles import Role
 from hookline.errors import AuthorizationError, HooklineError, NotFound
-from hookline.web import webhook_form
+from hookline.web import webhook_form, webhook_stats
 from hookline.web.forms import FormErrors, errors_from
 from hookline.web.notices import notice
-from hookline.web.pages import redirect, render
+from hookline.web.pages import redirect, render, restored_form
 from hookline.web.views.confirm import confirm_page, confirmed
-from hookline.web.views.webhook_page import event_types, webhook_page
+from hookline.web.views.webhook_page import ONCE_SLOT, event_types
 from hookline.web.visit import Visit
 from hookline.web.webhook_form import WebhookValues
 
@@ -23,15 +24,26 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "name": lambda hook: (hook.name.casefold(), hook.uri),
     "url": lambda hook: (hook.uri.casefold(), hook.name),
-    "last-triggered": lambda hook: (hook.last_triggered_at or _NEVER, hook.name),
+    "last-attempt": lambda hook: (hook.last.sent_at if hook.last else _NEVER, hook.name),
     "state": lambda hook: (hook.state, hook.name.casefold()),
 }
 COLUMNS = (
     ("name", "Name"),
     ("url", "URL"),
-    ("last-triggered", "Last triggered"),
+    ("last-attempt", "Last attempt"),
     ("state", "State"),
 )
+
+
+@dataclass(frozen=True)
+class Row:
+    """A webhook in the table, with its most recent attempt."""
+
+    hook: Any
+    last: Any
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.hook, name)
 
 
 def can_edit(team: Any) -> bool:
@@ -49,7 +61,9 @@ def arrange(hooks: list[Any], search: str, sort: str) -> list[Any]:
 async def list_webhooks(visit: Visit) -> Response:
     team_id = visit.path_id("team_id")
     team = await visit.run("get-team", {"id": team_id})
-    hooks = await visit.run("get-webhooks", {"teamId": team_id})
+    found = await visit.run("get-webhooks", {"teamId": team_id})
+    latest = await webhook_stats.last_attempts(visit.services, [hook.id for hook in found])
+    hooks = [Row(hook, latest.get(hook.id)) for hook in found]
     search = visit.query("q")[:200]
     sort = visit.query("sort")
     if sort.lstrip("-") not in SORT_KEYS:
@@ -94,16 +108,33 @@ async def _editable_team(visit: Visit) -> Any:
 
 async def new_webhook(visit: Visit) -> Response:
     team = await _editable_team(visit)
-    return await _new_form(visit, team, WebhookValues(), FormErrors())
+    typed = restored_form(visit)
+    values = WebhookValues.submitted(typed) if typed else WebhookValues()
+    return await _new_form(visit, team, values, FormErrors())
 
 
 async def create_webhook(visit: Visit) -> Response:
-    """The signing secret is rendered into this answer only."""
+    """Answers with the new webhook's page; its signing secret waits there,
+    shown once, so a reload neither adds a second webhook nor shows it again."""
     team = await _editable_team(visit)
     values = WebhookValues.submitted(visit.form)
     errors = values.check()
     if errors:
         return await _new_form(visit, team, values, errors, status=400)
+    twin = _twin(await visit.run("get-webhooks", {"teamId": team.id}), values)
+    if twin is not None and not confirmed(visit):
+        return await confirm_page(
+            visit,
+            title="This URL already receives these events",
+            message=f"The webhook “{twin.name}” already sends "
+            f"{'every event' if twin.events is None else 'some of these events'} to "
+            f"{values.uri}: each would arrive twice. Add another webhook anyway?",
+            action=f"/teams/{team.id}/webhooks",
+            button="Add anyway",
+            back=f"/webhooks/{twin.id}",
+            resend=visit.form,
+            danger=False,
+        )
     try:
         created = await visit.run(
             "create-webhook", {"teamId": team.id, **values.params(creating=True)}
@@ -113,7 +144,19 @@ async def create_webhook(visit: Visit) -> Response:
     except HooklineError as error:
         found = errors_from(error, webhook_form.FIELDS)
         return await _new_form(visit, team, values, found, status=error.status)
-    return await webhook_page(visit, created.id, secret=created.secret, created=True)
+    visit.flash(ONCE_SLOT.format(created.id), {"secret": created.secret, "created": True})
+    return redirect(f"/webhooks/{created.id}")
+
+
+def _twin(hooks: list[Any], values: WebhookValues) -> Any:
+    """A webhook of the team that already sends some of the chosen events to
+    the same URL, so every one of them would be delivered twice."""
+    for hook in hooks:
+        if hook.uri.rstrip("/") != values.uri.rstrip("/"):
+            continue
+        if hook.events is None or values.all_events or set(hook.events) & set(values.events):
+            return hook
+    return None
 
 
 async def send_test(visit: Visit) -> Response:
@@ -137,7 +180,7 @@ async def delete_webhook(visit: Visit) -> Response:
             "its events stop at once. This cannot be undone.",
             action=f"/webhooks/{webhook_id}/delete",
             button="Delete webhook",
-            back=f"/teams/{hook.team_id}/webhooks",
+            back=f"/webhooks/{webhook_id}/settings",
         )
     await visit.run("delete-webhook", {"id": webhook_id})
     return redirect(f"/teams/{hook.team_id}/webhooks?notice=webhook-deleted")
