@@ -85,3 +85,28 @@ async def test_foreign_teams_are_not_found(web: WebFactory, api_factory: ApiFact
         f"/teams/{team['id']}/members/{uuid.uuid4()}/role", {"role": "owner"}
     )
     assert posted.status_code == 404
+
+
+async def test_open_invitations_are_listed_and_withdrawn(web: WebFactory) -> None:
+    owner = await web.user("owner")
+    guest = await web.user("guest")
+    email = guest.api.profile["email"] if guest.api and guest.api.profile else ""
+    created = await owner.submit("/teams", {"name": "Design"})
+    team_path = created.headers["location"]
+    sent = await owner.submit(f"{team_path}/invitations", {"email": email, "role": "editor"})
+    assert sent.status_code == 303
+    page = await owner.get(team_path)
+    link = re.search(r'id="invitation-link" type="text" value="([^"]+)"', page.text)
+    assert link
+    token = html.unescape(link.group(1)).split("token=")[1]
+    page = await owner.get(team_path)  # the link was shown once; the list stays
+    assert email in text(page.text) and "Waiting to be accepted" in page.text
+    action = re.search(r'action="(/teams/[^"]+/invitations/[^"]+/withdraw)"', page.text)
+    assert action
+    withdrawn = await owner.submit(action.group(1), {})
+    assert withdrawn.headers["location"] == f"{team_path}?notice=invitation-withdrawn"
+    page = await owner.get(withdrawn.headers["location"])
+    assert "The invitation was withdrawn" in page.text
+    assert email not in text(page.text)
+    refused = await guest.submit("/invitations/accept", {"token": token})
+    assert refused.status_code == 404

@@ -28,6 +28,7 @@ NOTICES = {
     "joined": Notice("You joined the team."),
     "team-renamed": Notice("The team was renamed."),
     "member-removed": Notice("The member was removed from the team."),
+    "invitation-withdrawn": Notice("The invitation was withdrawn: its link no longer works."),
     "left-team": Notice("You left the team."),
     "team-deleted": Notice("The team was deleted."),
     "profile-updated": Notice("Your name was changed."),

@@ -37,6 +37,11 @@ def routes() -> list[BaseRoute]:
         Route("/teams", page(teams.create_team), methods=POST),
         Route("/teams/{team_id}", page(teams.show_team), methods=GET),
         Route("/teams/{team_id}/invitations", page(teams.invite), methods=POST),
+        Route(
+            "/teams/{team_id}/invitations/{invitation_id}/withdraw",
+            page(teams.withdraw_invitation),
+            methods=POST,
+        ),
         Route("/teams/{team_id}/members/{member_id}/role", page(teams.change_role), methods=POST),
         Route(
             "/teams/{team_id}/members/{member_id}/remove", page(teams.remove_member), methods=POST

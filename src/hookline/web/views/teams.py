@@ -61,14 +61,17 @@ async def team_page(
     team_id = visit.path_id("team_id")
     team = await visit.run("get-team", {"id": team_id})
     members = await visit.run("get-team-members", {"teamId": team_id})
+    can_manage = Role(team.role).at_least(Role.ADMIN)
+    pending = await visit.run("get-team-invitations", {"teamId": team_id}) if can_manage else []
     return await render(
         visit,
         "teams/team.html",
         status=status,
         team=team,
         members=members,
+        pending=pending,
         roles=ROLES,
-        can_manage=Role(team.role).at_least(Role.ADMIN),
+        can_manage=can_manage,
         is_owner=team.role == Role.OWNER,
         errors=errors or FormErrors(),
         notice=notice(visit),
@@ -163,6 +166,18 @@ async def rename_team(visit: Visit) -> Response:
             visit, status=error.status, errors=errors_from(error, ("name",)), form=visit.form
         )
     return redirect(f"/teams/{team_id}?notice=team-renamed")
+
+
+async def withdraw_invitation(visit: Visit) -> Response:
+    """An open invitation withdrawn: its link no longer lets anyone in."""
+    team_id = visit.path_id("team_id")
+    try:
+        await visit.run("delete-team-invitation", {"id": visit.path_id("invitation_id")})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
+    return redirect(f"/teams/{team_id}?notice=invitation-withdrawn")
 
 
 async def remove_member(visit: Visit) -> Response:
