@@ -29,11 +29,17 @@ async def test_register_rotate_and_delete_an_application(web: WebFactory) -> Non
             "kind": "confidential",
         },
     )
-    assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
-    secret = SECRET.search(created.text)
+    # Redirected to the list, which shows the secret once: a reload shows
+    # it no more and registers nothing twice.
+    assert created.status_code == 303
+    assert created.headers["location"] == "/settings/applications"
+    shown = await person.get("/settings/applications")
+    assert shown.headers["cache-control"] == "no-store"
+    secret = SECRET.search(shown.text)
     assert secret, "the secret is not shown"
     listing = await person.get("/settings/applications")
     assert secret.group(1) not in listing.text
+    assert len(re.findall(r'data-application-id="', listing.text)) == 1
     words = text(listing.text)
     assert "https://app.example/cb" in words and f"…{secret.group(1)[-4:]}" in words
     found = re.search(r'data-application-id="([^"]+)"', listing.text)
@@ -42,7 +48,8 @@ async def test_register_rotate_and_delete_an_application(web: WebFactory) -> Non
     asked = await person.submit(f"{base}/rotate-secret")
     assert "Rotate the client secret?" in asked.text
     rotated = await person.submit(f"{base}/rotate-secret", {"confirm": "yes"})
-    new = SECRET.search(rotated.text)
+    assert rotated.status_code == 303
+    new = SECRET.search((await person.get(rotated.headers["location"])).text)
     assert new and new.group(1) != secret.group(1)
     deleted = await person.submit(f"{base}/delete", {"confirm": "yes"})
     assert deleted.headers["location"] == "/settings/applications?notice=application-deleted"

@@ -37,12 +37,17 @@ async def applications_page(
     )
 
 
+# A new client secret waits here for the page the POST redirects to, never
+# in a URL; it is read once.
+ONCE_SLOT = "new-application"
+
+
 async def list_applications(visit: Visit) -> Response:
-    return await applications_page(visit)
+    return await applications_page(visit, **(visit.take_flash(ONCE_SLOT) or {}))
 
 
 async def create_application(visit: Visit) -> Response:
-    """The client secret is rendered into this answer only (never cached)."""
+    """Registered, then redirected: a reload registers nothing twice."""
     values = {
         "name": visit.form.get("name"),
         "redirect_uris": visit.form.get("redirect_uris"),
@@ -68,7 +73,8 @@ async def create_application(visit: Visit) -> Response:
             errors=errors_from(error, ("name", "redirectUris")),
             form=values,
         )
-    return await applications_page(visit, created=created)
+    visit.flash(ONCE_SLOT, {"created": created.model_dump(mode="json")})
+    return redirect("/settings/applications")
 
 
 async def _named(visit: Visit) -> Any:
@@ -89,7 +95,8 @@ async def rotate_secret(visit: Visit) -> Response:
             back="/settings/applications",
         )
     rotated = await visit.run("rotate-oauth-application-secret", {"id": application.id})
-    return await applications_page(visit, created=rotated, rotated=True)
+    visit.flash(ONCE_SLOT, {"created": rotated.model_dump(mode="json"), "rotated": True})
+    return redirect("/settings/applications")
 
 
 async def delete_application(visit: Visit) -> Response:
