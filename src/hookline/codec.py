@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from transit.reader import Reader
-from transit.transit_types import URI, Boolean, Keyword, Symbol
+from transit.transit_types import URI, Boolean, Keyword, Symbol, TaggedValue
 from transit.writer import Writer
 
 from hookline.errors import ValidationError
@@ -87,6 +87,8 @@ def _from_transit(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, URI):
         return str(value.rep)
+    if isinstance(value, TaggedValue) and value.tag == "b" and isinstance(value.rep, str):
+        return value.rep  # binary: base64, as a JSON body carries it
     if isinstance(value, Mapping):
         return {_key(k): _from_transit(v) for k, v in value.items()}
     if isinstance(value, tuple | list | frozenset | set):

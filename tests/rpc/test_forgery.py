@@ -150,3 +150,22 @@ async def test_the_rule_is_documented(api: Api) -> None:
         assert words in page
     openapi = (await api.client.get("/api/openapi.json")).json()
     assert "Sec-Fetch-Site" in openapi["info"]["description"]
+
+
+async def test_a_cookie_upload_needs_the_browser_to_name_this_origin(
+    api_factory: ApiFactory,
+) -> None:
+    """A multipart form is what a page of any origin may post: with the
+    session cookie it is taken only from a request that says it comes from
+    Hookline's own origin."""
+    owner = await api_factory.user()
+    team = await owner.call("create-team", {"name": "T"})
+    project = await owner.call("create-project", {"teamId": team["id"], "name": "P"})
+    form = {"data": {"name": "Imported", "project-id": project["id"]}}
+    files = {"files": {"file": ("export.zip", b"not an archive", "application/zip")}}
+    url = "/api/rpc/command/import-binfile"
+    for headers in ({}, {"sec-fetch-site": "cross-site"}, {"origin": "http://evil.example"}):
+        refused = await owner.client.post(url, **form, **files, headers=headers)
+        assert refused.status_code == 403, headers
+    taken = await owner.client.post(url, **form, **files, headers={"sec-fetch-site": "same-origin"})
+    assert taken.status_code == 400 and taken.json()["code"] == "invalid-archive"

@@ -91,6 +91,8 @@ def _pages(server: Server, receiver: ThreadedReceiver) -> tuple[str, list[str]]:
             f"/deliveries/{delivery}",
             "/settings/tokens",
             "/settings/profile",
+            "/settings/applications",
+            "/settings/authorized-applications",
             "/teams/new",
             "/events",
             "/api/_doc",

@@ -24,6 +24,9 @@ from hookline.errors import AuthorizationError
 from hookline.rpc.registry import CommandSpec
 
 BODY_TYPES = (codec.JSON, codec.TRANSIT)
+# File uploads (import-binfile): multipart, taken from a cookie-holding
+# browser only when it names this origin.
+UPLOAD = "multipart/form-data"
 # "none": the person started the request (address bar, bookmark), not a page.
 _TRUSTED_FETCH_SITES = ("same-origin", "none")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -53,12 +56,22 @@ def check_cookie_write(request: Request, public_url: str) -> None:
             "from the body only, never from the query string",
         )
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == UPLOAD and _says_own_origin(request, public_url):
+        return  # a file upload from Hookline's own page (see _says_own_origin)
     if media not in BODY_TYPES:
         raise AuthorizationError(
             "json-body-required",
             "with a session cookie, send a command that changes data with "
             f"content-type {codec.JSON} or {codec.TRANSIT}",
         )
+
+
+def _says_own_origin(request: Request, public_url: str) -> bool:
+    """The browser said the request comes from this origin. A form a page
+    of any origin may post (multipart, for file uploads) is taken only then,
+    not from a client that sends neither header."""
+    said = "sec-fetch-site" in request.headers or "origin" in request.headers
+    return said and _from_own_origin(request, public_url)
 
 
 def _from_own_origin(request: Request, public_url: str) -> bool:
