@@ -16,7 +16,7 @@ async def _webhook_page(web: WebFactory) -> tuple[WebClient, str]:
     hook = await person.api.call(
         "create-webhook", {"teamId": team["id"], "uri": "http://127.0.0.1:9/hook"}
     )
-    return person, f"/webhooks/{hook['id']}"
+    return person, f"/webhooks/{hook['id']}/history"
 
 
 @pytest.mark.parametrize("count", ["²", "٣", "9" * 5000, "-1", "1.5", ""])

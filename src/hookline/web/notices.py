@@ -61,10 +61,14 @@ NOTICES = {
 _COUNT = re.compile(r"[0-9]{1,10}")
 
 
-def _recovered(count: int, held: bool) -> Notice:
+def _recovered(count: int | None, held: bool) -> Notice:
+    """``count`` None: a link whose count is not a plain number."""
     if count == 0:
         return Notice("No failed delivery in that window: nothing was queued.", "info")
-    what = "1 failed delivery" if count == 1 else f"{count} failed deliveries"
+    if count is None:
+        what = "Failed deliveries"
+    else:
+        what = "1 failed delivery" if count == 1 else f"{count} failed deliveries"
     if held:
         return Notice(
             f"{what} will be sent again once the webhook is re-activated; "
@@ -80,6 +84,6 @@ def notice(visit: Visit) -> Notice:
         count = visit.query("count")
         # ASCII digits only ("²" is a digit to str.isdigit but not to int),
         # and no more than a count of rows can have.
-        number = int(count) if _COUNT.fullmatch(count) else 0
+        number = int(count) if _COUNT.fullmatch(count) else None
         return _recovered(number, key == "recovered-held")
     return NOTICES.get(key, Notice(""))
