@@ -145,8 +145,11 @@ def wants_transit(accept: str | None) -> bool:
     return accept is not None and TRANSIT in accept.lower()
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_json(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return _JSON.encode(data).encode()
 
 
 def _to_transit(value: Any) -> Any:

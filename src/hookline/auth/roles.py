@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.errors import AuthorizationError, NotFound
+from hookline.storage.prepared import Prepared
 from hookline.storage.tables import team_members
 
 
@@ -37,14 +38,16 @@ def may_invite(inviter: Role | None, role: Role) -> bool:
 
 
 # Built once: nearly every team command runs it.
-_MEMBER_ROLE = select(team_members.c.role).where(
-    team_members.c.team_id == bindparam("team_id"),
-    team_members.c.profile_id == bindparam("profile_id"),
+_MEMBER_ROLE = Prepared(
+    select(team_members.c.role).where(
+        team_members.c.team_id == bindparam("team_id"),
+        team_members.c.profile_id == bindparam("profile_id"),
+    )
 )
 
 
 async def member_role(conn: AsyncConnection, team_id: UUID, profile_id: UUID) -> Role | None:
-    row = await conn.scalar(_MEMBER_ROLE, {"team_id": team_id, "profile_id": profile_id})
+    row = await _MEMBER_ROLE.scalar(conn, {"team_id": team_id, "profile_id": profile_id})
     return Role(row) if row is not None else None
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.delivery.retry import Verdict, classify, retry_delay
 from hookline.ids import new_id
+from hookline.storage.prepared import Prepared
 from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
 from hookline.storage.transaction import Transaction
 from hookline.storage.types import UTCDateTime
@@ -208,7 +209,7 @@ class Target:
     held: bool
 
 
-_INSERT_DELIVERIES = insert(deliveries)
+_INSERT_DELIVERIES = Prepared(insert(deliveries))
 
 
 async def enqueue(
@@ -264,7 +265,7 @@ async def enqueue(
                 "updated_at": tx.now,
             }
         )
-    await tx.conn.execute(_INSERT_DELIVERIES, rows)
+    await _INSERT_DELIVERIES.run_many(tx.conn, rows)
     if taken and handoff is not None:
         tx.after_commit.append(functools.partial(handoff.take, taken))
     if not named:
@@ -693,8 +694,8 @@ async def release(conn: AsyncConnection, owner: str, ids: list[UUID]) -> None:
 # Built once: outcomes are written many times a second (the statement objects
 # keep their cache keys, so each execution skips building and keying them).
 _PRESENT = select(deliveries.c.id).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT_ATTEMPTS = insert(delivery_attempts)
-_MARK_DELIVERIES = (
+_INSERT_ATTEMPTS = Prepared(insert(delivery_attempts))
+_MARK_DELIVERIES = Prepared(
     update(deliveries)
     .where(deliveries.c.id == bindparam("b_id"))
     .values(
@@ -713,7 +714,7 @@ _MARK_DELIVERIES = (
 # A disabled webhook's counts stand as they were when it was disabled: the
 # outcomes of requests still in flight then neither add to nor clear them.
 _COUNTING = webhooks.c.state != DISABLED_BY_ERRORS
-_WEBHOOK_SUCCEEDED = (
+_WEBHOOK_SUCCEEDED = Prepared(
     update(webhooks)
     .where(webhooks.c.id == bindparam("b_id"), _COUNTING)
     .values(error_count=0, error_code=None, last_triggered_at=bindparam("b_at"))
@@ -791,10 +792,10 @@ async def record(
     # statements themselves run on the loop; see sqlite_driver).
     await asyncio.sleep(0)
     if attempt_rows:
-        await conn.execute(_INSERT_ATTEMPTS, attempt_rows)
+        await _INSERT_ATTEMPTS.run_many(conn, attempt_rows)
         await asyncio.sleep(0)
     if delivery_rows:
-        await conn.execute(_MARK_DELIVERIES, delivery_rows)
+        await _MARK_DELIVERIES.run_many(conn, delivery_rows)
     await asyncio.sleep(0)
     failing = await _track_webhooks(conn, results, disable_after)
     if not failing:
@@ -823,7 +824,7 @@ async def _track_webhooks(
     for hook, (reset, failures, code, triggered) in runs.items():
         if reset and not failures and triggered is not None:
             # The usual case, with a statement built once.
-            await conn.execute(_WEBHOOK_SUCCEEDED, {"b_id": hook, "b_at": triggered})
+            await _WEBHOOK_SUCCEEDED.run(conn, {"b_id": hook, "b_at": triggered})
             continue
         values: dict[str, Any] = {}
         if reset:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,9 +20,13 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+# Props use a few dozen distinct keys; converting one costs regular expressions.
+_camel = functools.lru_cache(maxsize=4096)(to_camel)
+
+
 def _camel_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {to_camel(k): _camel_keys(v) for k, v in value.items()}
+        return {_camel(k): _camel_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_camel_keys(v) for v in value]
     return value

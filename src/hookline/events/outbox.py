@@ -18,6 +18,7 @@ from hookline.delivery import queue
 from hookline.delivery.queue import DISABLED_BY_ERRORS, EventRow, Target, WebhookRow
 from hookline.ids import new_id
 from hookline.services import Services
+from hookline.storage.prepared import Prepared
 from hookline.storage.tables import deliveries, events, webhooks
 from hookline.storage.transaction import Transaction
 
@@ -81,7 +82,8 @@ _TEAM_WEBHOOKS = select(
     webhooks.c.team_id == bindparam("team_id"),
     or_(webhooks.c.is_active.is_(True), webhooks.c.state == DISABLED_BY_ERRORS),
 )
-_INSERT_EVENT = insert(events)
+_ALL_TEAM_WEBHOOKS = Prepared(_TEAM_WEBHOOKS)
+_INSERT_EVENT = Prepared(insert(events))
 
 
 def _wants(event_names: Any, name: str) -> bool:
@@ -102,10 +104,11 @@ async def record(
 ) -> UUID | None:
     """Record event ``name`` for the team's webhooks that want it; answers the
     event id, or None when no webhook wants it (then nothing is stored)."""
-    query = _TEAM_WEBHOOKS
-    if only_webhook is not None:
-        query = query.where(webhooks.c.id == only_webhook)
-    rows = (await tx.conn.execute(query, {"team_id": team_id})).all()
+    if only_webhook is None:
+        rows = await _ALL_TEAM_WEBHOOKS.all(tx.conn, {"team_id": team_id})
+    else:
+        query = _TEAM_WEBHOOKS.where(webhooks.c.id == only_webhook)
+        rows = list((await tx.conn.execute(query, {"team_id": team_id})).all())
     targets = [row for row in rows if only_webhook is not None or _wants(row.events, name)]
     if not targets:
         return None
@@ -118,8 +121,8 @@ async def record(
             return merged
         due = tx.now + timedelta(seconds=min(window, settings.coalesce_max_delay_s))
     event = EventRow(new_id(), name, team_id, profile_id, props, tx.now, tx.now)
-    await tx.conn.execute(
-        _INSERT_EVENT,
+    await _INSERT_EVENT.run(
+        tx.conn,
         {
             "id": event.id,
             "name": name,

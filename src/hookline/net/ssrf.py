@@ -7,6 +7,7 @@ answer that changes between check and connect cannot redirect a request."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -111,6 +112,7 @@ class Target:
     addresses: tuple[Address, ...]
 
 
+@functools.lru_cache(maxsize=4096)
 def split_url(url: str) -> tuple[str, str, int]:
     """Scheme, host and port of a webhook URL, or BlockedRequest("invalid-url")."""
     try:

@@ -4,8 +4,10 @@ read and write transactions so SQLite writers queue instead of failing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -88,6 +90,9 @@ class Database:
         self._write_lock = PriorityLock() if self.is_sqlite else None
         self._commits = 0
         self._checkpoint_task: asyncio.Task[None] | None = None
+        # SQLite: the connection short write transactions use, kept open
+        # (writers take turns anyway; see write).
+        self._inline_writer: AsyncConnection | None = None
 
     def _create_engine(self, pool_size: int) -> AsyncEngine:
         if not self.is_sqlite:
@@ -132,6 +137,10 @@ class Database:
         def _on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get("hookline_write", False)
             adapted = conn.connection.dbapi_connection
+            if adapted._connection._conn.in_transaction:  # type: ignore[union-attr]
+                # Begun on the driver already (Database.write): the first
+                # statement through SQLAlchemy joins that transaction.
+                return
             if not immediate and getattr(adapted, "inline", False):
                 # A deferred BEGIN takes no lock and answers nothing: straight
                 # to SQLite, without a statement's round through SQLAlchemy.
@@ -155,17 +164,53 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock.held(urgent), self._writer.connect() as conn:
-            adapted = _adapted(conn)
-            adapted.inline = not bulk
-            try:
-                async with conn.begin():
+        async with self._write_lock.held(urgent):
+            if bulk:
+                async with self._writer.connect() as conn, conn.begin():
                     yield conn
-            finally:
-                adapted.inline = False
+            else:
+                async with self._inline_transaction() as conn:
+                    yield conn
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and self._checkpoint_task is None:
             self._checkpoint_task = asyncio.create_task(self._checkpoint())
+
+    @asynccontextmanager
+    async def _inline_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A short SQLite write transaction on the kept writer connection,
+        begun and ended on the driver, inline on the loop (see
+        sqlite_driver): the statements a command runs as ``Prepared`` need
+        no work from SQLAlchemy at all, and those it runs through SQLAlchemy
+        join the transaction (the engine's begin hook sees it begun). The
+        caller holds the write lock."""
+        conn = self._inline_writer
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._inline_writer = await self._writer.connect()
+        adapted = _adapted(conn)
+        raw = adapted._connection._conn
+        adapted.inline = True
+        try:
+            if not sqlite_driver.begin_without_waiting(adapted, "BEGIN IMMEDIATE"):
+                # Another process holds the write lock: wait for it on the
+                # driver's thread, through SQLAlchemy's begin.
+                adapted.inline = False
+                await conn.begin()
+                adapted.inline = True
+            try:
+                yield conn
+            except BaseException:
+                await _end(conn, raw, commit=False)
+                raise
+            await _end(conn, raw, commit=True)
+        except BaseException:
+            if raw.in_transaction or conn.invalidated:
+                # Left in a state no later write should inherit.
+                self._inline_writer = None
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            raise
+        finally:
+            adapted.inline = False
 
     async def _checkpoint(self) -> None:
         """Copy the write-ahead log back into the database file, on the
@@ -217,7 +262,26 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpoint_task is not None:
             await self._checkpoint_task
+        if self._inline_writer is not None:
+            await self._inline_writer.close()
+            self._inline_writer = None
         await self.engine.dispose()
+
+
+async def _end(conn: AsyncConnection, raw: sqlite3.Connection, *, commit: bool) -> None:
+    """Commit or roll back an inline transaction: through SQLAlchemy when
+    it took part (so it knows the transaction ended), else on the driver."""
+    if conn.in_transaction():
+        await (conn.commit() if commit else conn.rollback())
+        return
+    try:
+        (raw.commit if commit else raw.rollback)()
+    except sqlite3.Error as error:
+        with contextlib.suppress(sqlite3.Error):
+            raw.rollback()
+        raise exc.DBAPIError.instance(
+            "COMMIT" if commit else "ROLLBACK", None, error, sqlite3.Error
+        ) from error
 
 
 def _adapted(conn: AsyncConnection) -> Any:
@@ -237,7 +301,8 @@ class LazyRead(AsyncConnection):
         self._inline = inline
         self._reading: AsyncTransaction | None = None
 
-    async def _begun(self) -> None:
+    async def begun(self) -> None:
+        """Begin now, if the transaction has not begun yet."""
         if self._reading is not None:
             return
         await self.start()
@@ -260,19 +325,19 @@ class LazyRead(AsyncConnection):
             await self.close()
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        await self._begun()
+        await self.begun()
         return await super().execute(*args, **kwargs)
 
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
-        await self._begun()
+        await self.begun()
         return await super().scalar(*args, **kwargs)
 
     async def scalars(self, *args: Any, **kwargs: Any) -> Any:
-        await self._begun()
+        await self.begun()
         return await super().scalars(*args, **kwargs)
 
     async def exec_driver_sql(self, *args: Any, **kwargs: Any) -> Any:
-        await self._begun()
+        await self.begun()
         return await super().exec_driver_sql(*args, **kwargs)
 
 

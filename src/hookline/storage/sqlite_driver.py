@@ -68,7 +68,7 @@ def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many
         cursor.close()
 
 
-def _begin_without_waiting(adapted: OneHopConnection, operation: str) -> bool:
+def begin_without_waiting(adapted: OneHopConnection, operation: str) -> bool:
     """Try ``BEGIN`` on the loop without waiting for a lock another process
     holds; False when it would have to wait. The connection is left with no
     busy timeout (it is restored before the next statement that runs on the
@@ -146,7 +146,7 @@ class OneHopCursor(AsyncAdapt_dbapi_cursor):
             if not operation.startswith("BEGIN IMMEDIATE"):
                 self._keep(_run(connection, operation, parameters, many))
                 return
-            if _begin_without_waiting(self._adapt_connection, operation):  # type: ignore[arg-type]
+            if begin_without_waiting(self._adapt_connection, operation):  # type: ignore[arg-type]
                 self._keep((None, [], -1, None))
                 return
         _patient(self._adapt_connection)  # type: ignore[arg-type]
@@ -175,7 +175,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         # Set by Database for the length of a short transaction.
         self.inline = False
-        # Whether the busy timeout is off (see _begin_without_waiting).
+        # Whether the busy timeout is off (see begin_without_waiting).
         self.impatient = False
 
     def begin_inline(self) -> None:

@@ -13,6 +13,7 @@ from hookline.ids import new_id
 from hookline.rpc.context import Context
 from hookline.rpc.models import Model, Name
 from hookline.rpc.registry import CommandGroup
+from hookline.storage.prepared import Prepared
 from hookline.storage.tables import file_libraries, files, projects
 
 commands = CommandGroup()
@@ -90,6 +91,9 @@ async def load_project(ctx: Context, project_id: UUID, minimum: Role = Role.VIEW
     return Project.model_validate(row._mapping)
 
 
+_INSERT_PROJECT = Prepared(insert(projects))
+
+
 @commands.command("create-project", params=CreateProject, result=Project, webhook=True)
 async def create_project(ctx: Context, params: CreateProject) -> Project:
     """Create a project in a team (editors and above)."""
@@ -102,7 +106,7 @@ async def create_project(ctx: Context, params: CreateProject) -> Project:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await ctx.conn.execute(insert(projects), project.model_dump())
+    await _INSERT_PROJECT.run(ctx.conn, project.model_dump())
     ctx.emit(params.team_id, id=project.id)
     return project
 
