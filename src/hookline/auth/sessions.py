@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.auth.hashing import keyed_hash
 from hookline.ids import new_id
+from hookline.storage.prepared import Prepared
 from hookline.storage.tables import sessions
 
 COOKIE_NAME = "hookline_session"
@@ -42,18 +43,20 @@ async def create_session(
     return key
 
 
+# Built once: every request with a session cookie runs it.
+_FIND = Prepared(
+    select(sessions.c.id, sessions.c.profile_id, sessions.c.expires_at).where(
+        sessions.c.key_hash == bindparam("key_hash")
+    )
+)
+
+
 async def find_session(
     conn: AsyncConnection, secret: bytes, key: str, now: datetime
 ) -> SessionRecord | None:
     if not key or len(key) > 100:
         return None
-    row = (
-        await conn.execute(
-            select(sessions.c.id, sessions.c.profile_id, sessions.c.expires_at).where(
-                sessions.c.key_hash == keyed_hash(secret, key, purpose=_PURPOSE)
-            )
-        )
-    ).first()
+    row = await _FIND.first(conn, {"key_hash": keyed_hash(secret, key, purpose=_PURPOSE)})
     if row is None or row.expires_at <= now:
         return None
     return SessionRecord(row.id, row.profile_id, row.expires_at)

@@ -14,6 +14,7 @@ token-authenticated calls and calls without the cookie are not concerned."""
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -89,10 +90,11 @@ def _from_own_origin(request: Request, public_url: str) -> bool:
     own = {_origin(public_url)}
     host = request.headers.get("host")
     if host:
-        own.add(_origin(f"{request.url.scheme}://{host}"))
+        own.add(_origin(f"{request.scope.get('scheme', 'http')}://{host}"))
     return given in own
 
 
+@functools.lru_cache(maxsize=256)
 def _origin(url: str) -> str | None:
     """``scheme://host:port`` with the default port spelt out, or None
     (``null``, a malformed value)."""
