@@ -15,7 +15,7 @@ import uvicorn
 
 from hookline import __version__, logs
 from hookline.settings import KEY_FILE_NAME, Settings, SettingsError, load_settings
-from hookline.storage import key_check, migrate
+from hookline.storage import key_check, revision
 from hookline.storage.database import Database, DatabaseUnreachable, when_reachable
 
 log = logging.getLogger("hookline.cli")
@@ -36,7 +36,7 @@ async def _migrate(settings: Settings) -> None:
     async def upgrade() -> None:
         db = Database(settings.database_url)
         try:
-            await migrate.upgrade(db)
+            await revision.upgrade(db)
             await key_check.verify_secret_key(db, settings)
         finally:
             await db.dispose()

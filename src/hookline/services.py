@@ -14,7 +14,7 @@ from hookline.clock import Clock, SystemClock
 from hookline.delivery.metrics import Metrics
 from hookline.delivery.queue import Handoff
 from hookline.settings import Settings
-from hookline.storage import migrate
+from hookline.storage import revision
 from hookline.storage.database import Database
 
 
@@ -61,7 +61,7 @@ class Services:
     ) -> Services:
         db = Database(settings.database_url)
         if apply_migrations:
-            await migrate.upgrade(db)
+            await revision.upgrade(db)
         return cls(
             settings=settings,
             db=db,

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event
 
 from hookline.clock import SystemClock
 from hookline.delivery import queue
-from hookline.storage import migrate
+from hookline.storage import migrate, revision
 from hookline.storage.database import Database
 from hookline.storage.tables import metadata
 from tests.seeding import seed_due_deliveries
@@ -26,6 +26,32 @@ async def test_the_migrations_build_what_tables_py_describes(tmp_path: Path) -> 
     with create_engine(url).connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+async def test_the_revision_known_without_alembic_is_alembics_head(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+    assert heads == [revision.HEAD]
+    db = Database(f"sqlite:///{tmp_path / 'head.db'}")
+    try:
+        assert not await revision.is_current(db)  # no schema yet
+        await revision.upgrade(db)
+        assert await revision.is_current(db)
+    finally:
+        await db.dispose()
+
+
+def test_a_worker_that_does_not_migrate_never_loads_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hookline.cli, hookline.delivery.service, hookline.services; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 async def test_claiming_reads_its_partial_indexes(tmp_path: Path) -> None:
