@@ -45,7 +45,9 @@ Expiration = Annotated[
                     "examples": ["720h", "1440h", "2160h", "4320h", "P30D"],
                 },
                 {
+                    # Past 32 bits; never stored as it is (it becomes an instant).
                     "type": "integer",
+                    "format": "int64",
                     "minimum": tokens.MIN_DURATION_MS,
                     "maximum": tokens.MAX_DURATION_MS,
                     "description": "milliseconds, as Penpot's clients send a duration"
