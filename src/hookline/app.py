@@ -125,12 +125,13 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(
-                "/api/rpc/command/{name}",
-                rpc_endpoint,
-                methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            *(
+                Route(path, rpc_endpoint, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+                # The second is where older Penpot clients call the same commands.
+                for path in ("/api/rpc/command/{name}", "/api/main/methods/{name}")
             ),
             Route("/api/_doc", doc_page),
+            Route("/api/main/doc", doc_page),
             Route("/api/openapi.json", openapi_document),
             Route("/oauth/token", oauth.token, methods=["GET", "POST"]),
             Route("/oauth/revoke", oauth.revoke, methods=["GET", "POST"]),

@@ -87,8 +87,8 @@ def _from_transit(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, URI):
         return str(value.rep)
-    if isinstance(value, TaggedValue) and value.tag == "b" and isinstance(value.rep, str):
-        return value.rep  # binary: base64, as a JSON body carries it
+    if isinstance(value, TaggedValue):
+        return _from_tagged(value)
     if isinstance(value, Mapping):
         return {_key(k): _from_transit(v) for k, v in value.items()}
     if isinstance(value, tuple | list | frozenset | set):
@@ -96,6 +96,32 @@ def _from_transit(value: Any) -> Any:
     raise ValidationError(
         "malformed-transit", f"a value of type {type(value).__name__} has no JSON form"
     )
+
+
+# Tags Penpot's clients write, each with the form of its value and what it
+# becomes: the value a JSON body gives in that place.
+_TAGGED: dict[str, tuple[type, str]] = {
+    "b": (str, "base64 text"),  # binary, as a JSON body carries it
+    "uri": (str, "the address as text"),  # a URL (Penpot's own tag beside ~r)
+    "duration": (int, "whole milliseconds"),  # an expiration: its milliseconds
+}
+
+
+def _from_tagged(value: TaggedValue) -> Any:
+    """``["~#uri", "https://..."]``, ``{"~#duration": 2592000000}`` and
+    ``~b`` binary as their plain value; any other tag is refused."""
+    known = _TAGGED.get(value.tag)
+    if known is None:
+        raise ValidationError(
+            "malformed-transit",
+            f"the Transit tag {value.tag!r} is not understood; tagged values read here: "
+            "~#uri, ~#duration, ~b (with Transit's own ~#set, ~#list, ~m, ~u ...)",
+        )
+    kind, words = known
+    rep = value.rep
+    if not isinstance(rep, kind) or isinstance(rep, bool):
+        raise ValidationError("malformed-transit", f"a Transit {value.tag!r} value is {words}")
+    return rep
 
 
 def _key(key: Any) -> str:

@@ -89,6 +89,14 @@ TRANSIT_ONLY = [
     Raw('"~uno"'),
     Raw('["~#cmap",[1,2]]'),
     Raw('["~#set",["~zNaN"]]'),
+    # Penpot's tagged values, malformed or out of range.
+    Raw('["~#duration","~i99999999999999999999999"]'),
+    Raw('["~#duration",-1]'),
+    Raw('["~#duration","~dNaN"]'),
+    Raw('{"~#duration":"720h"}'),
+    Raw('["~#uri",5]'),
+    Raw('{"~#uri":"http://²/"}'),
+    Raw('["~#uri","http://127.0.0.1:9/hook"]'),
 ]
 ABSENT, BASELINE = object(), object()
 

@@ -144,7 +144,9 @@ def openapi(registry: Registry, public_url: str) -> dict[str, Any]:
             "and no token, a command that changes data takes params only from an "
             "application/json or application/transit+json body (403 json-body-required, "
             "params-in-query) and must come from this origin by Sec-Fetch-Site, or else "
-            "Origin (403 cross-origin-request).",
+            "Origin (403 cross-origin-request). /api/main/methods/<name> answers the same "
+            "as /api/rpc/command/<name>, and ?_fmt=json or ?_fmt=transit chooses the "
+            "answer's format whatever Accept says.",
         },
         "servers": [{"url": public_url}],
         "paths": paths,

@@ -31,6 +31,9 @@ UPLOAD = "multipart/form-data"
 # "none": the person started the request (address bar, bookmark), not a page.
 _TRUSTED_FETCH_SITES = ("same-origin", "none")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# ``?_fmt=json|transit`` only chooses the answer's format: it carries no
+# param, so it may sit in the query of any request.
+FORMAT_PARAM = "_fmt"
 
 
 def is_cookie_write(request: Request, spec: CommandSpec) -> bool:
@@ -50,7 +53,7 @@ def check_cookie_write(request: Request, public_url: str) -> None:
             "a command that changes data, sent with a session cookie, must come from "
             "Hookline's own pages; programs send an access token instead",
         )
-    if request.query_params:
+    if any(key != FORMAT_PARAM for key in request.query_params):
         raise AuthorizationError(
             "params-in-query",
             "with a session cookie, a command that changes data takes its params "

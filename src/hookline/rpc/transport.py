@@ -1,4 +1,5 @@
-"""HTTP transport for commands: ``/api/rpc/command/<name>``."""
+"""HTTP transport for commands: ``/api/rpc/command/<name>``, and the same at
+``/api/main/methods/<name>``, the path older Penpot clients call."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hookline.errors import (
     NotFound,
     RestrictionError,
     Unavailable,
+    ValidationError,
 )
 from hookline.oauth import secrets as oauth_secrets
 from hookline.rpc import forgery, multipart
@@ -30,6 +32,10 @@ from hookline.services import Services
 from hookline.storage.database import is_database_outage
 
 log = logging.getLogger("hookline.rpc")
+
+# ``?_fmt=`` chooses the answer's format; it is no param of any command.
+FORMAT_PARAM = forgery.FORMAT_PARAM
+ANSWER_FORMATS = {"json": False, "transit": True}
 
 
 def client_ip(request: Request) -> str:
@@ -101,6 +107,22 @@ def bearer_challenge(authorization: str | None, error: HooklineError) -> str | N
     return None
 
 
+def answer_format(request: Request) -> bool:
+    """Whether the answer is Transit: ``?_fmt=transit`` or ``?_fmt=json``
+    decides, whatever ``Accept`` says (a link or a client that cannot set
+    headers); without it, ``Accept``."""
+    given = request.query_params.getlist(FORMAT_PARAM)
+    if not given:
+        return codec.wants_transit(request.headers.get("accept"))
+    if len(given) > 1 or given[0] not in ANSWER_FORMATS:
+        raise ValidationError(
+            "bad-answer-format",
+            f"{FORMAT_PARAM} chooses the answer's format: json or transit, given once",
+            field=FORMAT_PARAM,
+        )
+    return ANSWER_FORMATS[given[0]]
+
+
 _TOKEN_QUERY_KEYS = frozenset({"access_token", "auth_token", "authorization", "api_key"})
 
 
@@ -123,6 +145,7 @@ async def rpc_endpoint(request: Request) -> Response:
     transit = codec.wants_transit(request.headers.get("accept"))
     request.state.command = name
     try:
+        transit = answer_format(request)
         spec = registry.get(name)
         if spec is None:
             raise NotFound("command-not-found", f"there is no command named {name!r}")
@@ -133,7 +156,8 @@ async def rpc_endpoint(request: Request) -> Response:
                 )
         elif request.method != "POST":
             raise RestrictionError("method-not-allowed", "commands take GET or POST")
-        params: dict[str, Any] = codec.normalize_keys(dict(request.query_params))
+        query = {k: v for k, v in request.query_params.items() if k != FORMAT_PARAM}
+        params: dict[str, Any] = codec.normalize_keys(query)
         _refuse_tokens_in_query(request)
         if request.method == "POST":
             if forgery.is_cookie_write(request, spec):

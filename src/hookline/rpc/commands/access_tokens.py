@@ -26,7 +26,11 @@ Scope = Literal["full", "read"]
 def _duration(value: object) -> object:
     if isinstance(value, str):
         return tokens.parse_duration(value)
-    raise ValueError("give the expiration as a string such as 720h or P30D")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return tokens.duration_from_ms(value)
+    raise ValueError(
+        "give the expiration as a string such as 720h or P30D, or as whole milliseconds"
+    )
 
 
 Expiration = Annotated[
@@ -34,9 +38,25 @@ Expiration = Annotated[
     BeforeValidator(_duration),
     WithJsonSchema(
         {
-            "type": "string",
-            "description": "how long the token lives: 720h, 1h30m, 10s, P30D, PT2S ...",
-            "examples": ["720h", "1440h", "2160h", "4320h", "P30D"],
+            "anyOf": [
+                {
+                    "type": "string",
+                    "description": "a duration: 720h, 1h30m, 10s, P30D, PT2S ...",
+                    "examples": ["720h", "1440h", "2160h", "4320h", "P30D"],
+                },
+                {
+                    # Past 32 bits; never stored as it is (it becomes an instant).
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": tokens.MIN_DURATION_MS,
+                    "maximum": tokens.MAX_DURATION_MS,
+                    "description": "milliseconds, as Penpot's clients send a duration"
+                    " (Transit ~#duration)",
+                    "examples": [2592000000],
+                },
+            ],
+            "description": "how long the token lives: a duration such as 720h or P30D, or"
+            " whole milliseconds",
         }
     ),
 ]
@@ -143,7 +163,8 @@ def _issue(ctx: Context) -> tuple[str, dict[str, object]]:
 async def create_access_token(ctx: Context, params: CreateAccessToken) -> CreatedAccessToken:
     """Create a personal access token for programs: send it as
     `Authorization: Token <token>`. The token is shown in this answer only. An
-    expiration is a duration (720h = 30 days, or ISO-8601 like P30D); without
+    expiration is a duration (720h = 30 days, or ISO-8601 like P30D) or whole
+    milliseconds (2592000000; in Transit also Penpot's `~#duration`); without
     one the token never expires. Scope "read" limits it to get-* commands.
     Called with a token, the new token may not outlive the caller (403
     expiry-beyond-caller); a read-scoped token may not call this at all."""
@@ -251,7 +272,10 @@ async def rotate_access_token(ctx: Context, params: TokenId) -> CreatedAccessTok
 
 @commands.command("delete-access-token", params=TokenId, result=None)
 async def delete_access_token(ctx: Context, params: TokenId) -> None:
-    """Revoke one of the caller's tokens: it stops working at once."""
+    """Revoke one of the caller's tokens: it stops working at once. An unknown
+    id (or another person's token) answers 404 `object-not-found`, where
+    Penpot answers 204 whatever the id: a program learns its revoke did
+    nothing."""
     await _own(ctx, params.id)
     await ctx.conn.execute(delete(access_tokens).where(access_tokens.c.id == params.id))
     await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)

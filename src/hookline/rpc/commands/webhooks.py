@@ -36,6 +36,9 @@ MAX_RETIRED = 2
 class Webhook(Model):
     id: UUID
     team_id: UUID
+    # Who created it, as Penpot answers; null once that person is deleted
+    # (and for webhooks made before Hookline recorded it).
+    profile_id: UUID | None
     name: str
     uri: str
     mtype: MediaType
@@ -103,8 +106,11 @@ class EventTypeInfo(Model):
     example: dict[str, Any]
 
 
-_COLUMNS = [c for c in webhooks.c if not c.name.startswith(("secret", "retired_secret"))]
-_COLUMNS = [c for c in _COLUMNS if c.name != "created_by"]
+_COLUMNS: list[Any] = [
+    c.label("profile_id") if c.name == "created_by" else c
+    for c in webhooks.c
+    if not c.name.startswith(("secret", "retired_secret"))
+]
 
 
 async def load_webhook(ctx: Context, webhook_id: UUID, minimum: Role = Role.VIEWER) -> Webhook:
@@ -187,6 +193,7 @@ async def create_webhook(ctx: Context, params: CreateWebhook) -> WebhookWithSecr
     webhook = Webhook(
         id=new_id(),
         team_id=params.team_id,
+        profile_id=ctx.profile_id,
         name=params.name or uri[:250],
         uri=uri,
         mtype=params.mtype,
@@ -204,9 +211,9 @@ async def create_webhook(ctx: Context, params: CreateWebhook) -> WebhookWithSecr
     )
     await ctx.conn.execute(
         insert(webhooks).values(
-            **webhook.model_dump(),
+            **webhook.model_dump(exclude={"profile_id"}),
             secret_enc=seal(ctx.services.settings.secret_key, secret),
-            created_by=ctx.profile_id,
+            created_by=webhook.profile_id,
         )
     )
     await send_ping(ctx, webhook)
@@ -249,12 +256,14 @@ async def delete_webhook(ctx: Context, params: WebhookId) -> None:
 
 @commands.command("get-webhooks", params=TeamWebhooks, result=list[Webhook])
 async def get_webhooks(ctx: Context, params: TeamWebhooks) -> list[Webhook]:
-    """A team's webhooks (any member; secrets are never listed)."""
+    """A team's webhooks (any member; secrets are never listed), ordered by
+    `uri` as Penpot lists them (then by id). `profile-id` is the person who
+    created each one."""
     await require_role(ctx.conn, params.team_id, ctx.profile_id)
     rows = await ctx.conn.execute(
         select(*_COLUMNS)
         .where(webhooks.c.team_id == params.team_id)
-        .order_by(webhooks.c.created_at, webhooks.c.id)
+        .order_by(webhooks.c.uri, webhooks.c.id)
     )
     return [Webhook.model_validate(row._mapping) for row in rows]
 
