@@ -12,7 +12,7 @@ from sqlalchemy import exc
 
 from hookline.storage.database import Database
 
-HEAD = "0007"
+HEAD = "0008_profile_defaults"
 
 
 async def is_current(db: Database) -> bool:

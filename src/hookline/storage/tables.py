@@ -48,6 +48,16 @@ profiles = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The interface language (a BCP 47 tag) and theme the person chose, or null.
+    Column("lang", String(35), nullable=True),
+    Column("theme", String(16), nullable=True),
+    # The team and its "Drafts" project made at registration (null for
+    # profiles older than them). Neither can be deleted while it is someone's
+    # default; if one ever goes, the reference goes with it.
+    _fk("default_team_id", "teams.id", nullable=True, ondelete="SET NULL"),
+    _fk("default_project_id", "projects.id", nullable=True, ondelete="SET NULL"),
+    Index(None, "default_team_id"),
+    Index(None, "default_project_id"),
 )
 
 sessions = Table(
