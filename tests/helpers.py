@@ -29,6 +29,11 @@ class Api:
     def id(self) -> str:
         return str(self.profile["id"])
 
+    @property
+    def default_team_id(self) -> str:
+        """The team registration made for this profile."""
+        return str(self.profile["defaultTeamId"])
+
     async def post(
         self, name: str, params: dict[str, Any] | None = None, **kw: Any
     ) -> httpx.Response:

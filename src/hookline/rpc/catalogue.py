@@ -151,6 +151,7 @@ def _example_value(annotation: Any, field: str) -> Any:
                 "data": "font/woff2",
                 "template_id": "landing-page",
                 "generated_by": "hookline/0.1.0",
+                "lang": "en",
             }.get(field, "example")
     return None
 

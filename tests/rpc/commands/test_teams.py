@@ -56,11 +56,12 @@ async def test_team_lifecycle(api_factory: ApiFactory) -> None:
     owner = await api_factory.user()
     team = await owner.call("create-team", {"name": "  Design  "})
     assert team["name"] == "Design" and team["role"] == "owner"
-    assert [t["id"] for t in await owner.call("get-teams")] == [team["id"]]
+    # The default team made at registration comes first.
+    assert [t["id"] for t in await owner.call("get-teams")] == [owner.default_team_id, team["id"]]
     renamed = await owner.call("update-team", {"id": team["id"], "name": "Product"})
     assert renamed["name"] == "Product"
     await owner.call("delete-team", {"id": team["id"]})
-    assert await owner.call("get-teams") == []
+    assert [t["id"] for t in await owner.call("get-teams")] == [owner.default_team_id]
     status, _ = await owner.error("get-team", {"id": team["id"]})
     assert status == 404
 
@@ -69,14 +70,15 @@ async def test_other_teams_are_invisible(api_factory: ApiFactory) -> None:
     a = await api_factory.user()
     b = await api_factory.user()
     await a.call("create-team", {"name": "A's"})
-    assert await b.call("get-teams") == []
+    assert [t["id"] for t in await b.call("get-teams")] == [b.default_team_id]
 
 
 async def test_invitation_flow(api_factory: ApiFactory) -> None:
     team, members = await team_with_members(api_factory, ("viewer",))
     listed = await members["owner"].call("get-team-members", {"teamId": team["id"]})
     assert [(m["role"]) for m in listed] == ["owner", "viewer"]
-    assert (await members["viewer"].call("get-teams"))[0]["role"] == "viewer"
+    roles = {t["id"]: t["role"] for t in await members["viewer"].call("get-teams")}
+    assert roles == {members["viewer"].default_team_id: "owner", team["id"]: "viewer"}
 
 
 async def test_invitation_for_another_email(api_factory: ApiFactory) -> None:
@@ -135,7 +137,7 @@ async def test_last_owner_rules(api_factory: ApiFactory) -> None:
         "update-team-member-role", {"teamId": team["id"], "memberId": admin.id, "role": "owner"}
     )
     await owner.call("leave-team", {"id": team["id"]})
-    assert await owner.call("get-teams") == []
+    assert [t["id"] for t in await owner.call("get-teams")] == [owner.default_team_id]
 
 
 async def test_members_leave_and_admins_cannot_remove_owners(api_factory: ApiFactory) -> None:
@@ -211,7 +213,7 @@ async def test_an_invitation_dies_with_its_creators_rights(api_factory: ApiFacto
     await owner.call("delete-team-member", {"teamId": team["id"], "memberId": admin.id})
     status, body = await admin.error("accept-team-invitation", {"token": comeback["token"]})
     assert (status, body["code"]) == (404, "invitation-not-found")
-    assert await admin.call("get-teams") == []
+    assert [t["id"] for t in await admin.call("get-teams")] == [admin.default_team_id]
     await owner.call(
         "update-team-member-role", {"teamId": team["id"], "memberId": deputy.id, "role": "editor"}
     )

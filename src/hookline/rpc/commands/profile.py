@@ -3,34 +3,66 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, StringConstraints
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.auth import sessions
 from hookline.auth.cache import identity_changed
 from hookline.auth.ratelimit import address_key
+from hookline.auth.roles import Role
 from hookline.errors import AuthenticationError, RestrictionError, ValidationError
 from hookline.ids import ZERO_ID, new_id
 from hookline.rpc.context import CallInfo, Context, CookieChange
 from hookline.rpc.models import Email, Empty, Model, Name, Password
 from hookline.rpc.registry import CommandGroup
 from hookline.services import Services
-from hookline.storage.tables import profiles, team_members, teams
+from hookline.storage.tables import profiles, projects, team_members, teams
 
 commands = CommandGroup()
 
 ANONYMOUS_NAME = "Anonymous User"
+# What registration names the person's default team and its project (Penpot's names).
+DEFAULT_TEAM_NAME = "Default"
+DRAFTS_PROJECT_NAME = "Drafts"
+
+
+class Theme(StrEnum):
+    LIGHT = "light"
+    DARK = "dark"
+    SYSTEM = "system"
+
+
+# A BCP 47 language tag such as "en", "pt-BR" or "zh-Hant-TW"; Penpot's own
+# locale names ("pt_BR") are taken too.
+Lang = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$",
+    ),
+]
 
 
 class Profile(Model):
     id: UUID
     email: str | None = None
     fullname: str
+    lang: str | None = None
+    theme: str | None = None
+    # The team and "Drafts" project made at registration; null for the
+    # anonymous profile and for accounts older than them.
+    default_team_id: UUID | None = None
+    default_project_id: UUID | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # Penpot's name for updated_at: the same instant.
+    modified_at: datetime | None = None
 
 
 class RegisterProfile(Model):
@@ -52,6 +84,9 @@ class LoginWithPassword(Model):
 
 class UpdateProfile(Model):
     fullname: Name
+    # Left out: unchanged; null: cleared.
+    lang: Lang | None = None
+    theme: Theme | None = None
 
 
 class UpdateProfilePassword(Model):
@@ -77,13 +112,21 @@ async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
                 profiles.c.id,
                 profiles.c.email,
                 profiles.c.fullname,
+                profiles.c.lang,
+                profiles.c.theme,
+                profiles.c.default_team_id,
+                profiles.c.default_project_id,
                 profiles.c.created_at,
                 profiles.c.updated_at,
+                profiles.c.updated_at.label("modified_at"),
             ).where(profiles.c.id == profile_id)
         )
     ).first()
     if row is None:
         raise AuthenticationError("profile-not-found", "this profile no longer exists")
+    # The cache may keep the defaults: the team and project they name are
+    # never deleted while they are someone's defaults (delete-team,
+    # delete-project), only with the profile itself, which invalidates it.
     if ctx.read_only:
         cache.keep_profile(profile_id, dict(row._mapping), generation)
     return Profile.model_validate(row._mapping)
@@ -107,11 +150,33 @@ async def prepare_registration(services: Services, call: CallInfo, params: Regis
 async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
     """Create an account with an e-mail address, a password (8 characters or more)
     and a full name. Log in afterwards with login-with-password. Each address
-    may sign up a limited number of times an hour (429 with Retry-After)."""
+    may sign up a limited number of times an hour (429 with Retry-After).
+
+    As Penpot does, the account comes with its default team, named "Default",
+    owned by the new person and holding a "Drafts" project; the answer's
+    default-team-id and default-project-id name them. That team is the
+    person's own: it is not deleted (but goes with the account), nobody is
+    invited to it, and its Drafts project is neither deleted nor moved.
+    Making them raises no event: a team that has just been made has no
+    webhooks to tell."""
     taken = await ctx.conn.scalar(select(profiles.c.id).where(profiles.c.email == params.email))
     if taken is not None:
         raise ValidationError("email-already-exists", "an account with this e-mail exists")
-    profile_id = new_id()
+    profile_id, team_id, project_id = new_id(), new_id(), new_id()
+    now = ctx.now
+    await ctx.conn.execute(
+        insert(teams).values(id=team_id, name=DEFAULT_TEAM_NAME, created_at=now, updated_at=now)
+    )
+    await ctx.conn.execute(
+        insert(projects).values(
+            id=project_id,
+            team_id=team_id,
+            name=DRAFTS_PROJECT_NAME,
+            is_pinned=False,
+            created_at=now,
+            modified_at=now,
+        )
+    )
     try:
         await ctx.conn.execute(
             insert(profiles).values(
@@ -119,14 +184,22 @@ async def register_profile(ctx: Context, params: RegisterProfile) -> Profile:
                 email=params.email,
                 fullname=params.fullname,
                 password_hash=params._password_hash,
-                created_at=ctx.now,
-                updated_at=ctx.now,
+                default_team_id=team_id,
+                default_project_id=project_id,
+                created_at=now,
+                updated_at=now,
             )
         )
     except IntegrityError:
+        # Signed up meanwhile: the whole transaction, team included, rolls back.
         raise ValidationError(
             "email-already-exists", "an account with this e-mail exists"
         ) from None
+    await ctx.conn.execute(
+        insert(team_members).values(
+            team_id=team_id, profile_id=profile_id, role=Role.OWNER.value, created_at=now
+        )
+    )
     return await load_profile(ctx, profile_id)
 
 
@@ -219,13 +292,16 @@ class ProfileExtra(Model):
     "update-profile", params=UpdateProfile, result=Profile, webhook=True, event_extra=ProfileExtra
 )
 async def update_profile(ctx: Context, params: UpdateProfile) -> Profile:
-    """Change the caller's full name. Raises the "user updated" event in every
-    team the caller belongs to."""
-    await ctx.conn.execute(
-        update(profiles)
-        .where(profiles.c.id == ctx.profile_id)
-        .values(fullname=params.fullname, updated_at=ctx.now)
-    )
+    """Change the caller's full name and, when given, the interface language
+    (`lang`, a BCP 47 tag such as "en" or "pt-BR", at most 35 characters)
+    and theme ("light", "dark" or "system"); null clears either, and one left
+    out stays as it is (Penpot clears a language left out). Raises the "user
+    updated" event in every team the caller belongs to."""
+    changes: dict[str, object] = {"fullname": params.fullname, "updated_at": ctx.now}
+    for name in ("lang", "theme"):
+        if name in params.model_fields_set:
+            changes[name] = getattr(params, name)
+    await ctx.conn.execute(update(profiles).where(profiles.c.id == ctx.profile_id).values(changes))
     await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)
     team_ids = await ctx.conn.scalars(
         select(team_members.c.team_id).where(team_members.c.profile_id == ctx.profile_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, delete, insert, not_, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, not_, or_, select, update
 
 from hookline.auth.roles import Role, require_role
 from hookline.errors import NotFound, ValidationError
@@ -14,7 +14,7 @@ from hookline.rpc.context import Context
 from hookline.rpc.models import Model, Name
 from hookline.rpc.registry import CommandGroup
 from hookline.storage.prepared import Prepared
-from hookline.storage.tables import file_libraries, files, projects
+from hookline.storage.tables import file_libraries, files, profiles, projects
 
 commands = CommandGroup()
 
@@ -27,8 +27,17 @@ class Project(Model):
     team_id: UUID
     name: str
     is_pinned: bool
+    # The "Drafts" project of a default team (see register-profile).
+    is_default: bool = False
     created_at: datetime
     modified_at: datetime
+
+
+# A project's columns, and whether it is someone's default project.
+PROJECT_COLUMNS = (
+    *projects.c,
+    exists().where(profiles.c.default_project_id == projects.c.id).label("is_default"),
+)
 
 
 class CreateProject(Model):
@@ -84,7 +93,9 @@ class DeleteProjectExtra(ProjectTeam):
 async def load_project(ctx: Context, project_id: UUID, minimum: Role = Role.VIEWER) -> Project:
     """The project, if the caller's role in its team is at least ``minimum``;
     not-found for anyone outside the team."""
-    row = (await ctx.conn.execute(select(projects).where(projects.c.id == project_id))).first()
+    row = (
+        await ctx.conn.execute(select(*PROJECT_COLUMNS).where(projects.c.id == project_id))
+    ).first()
     if row is None:
         raise NotFound("object-not-found", "there is no such project")
     await require_role(ctx.conn, row.team_id, ctx.profile_id, minimum)
@@ -106,7 +117,7 @@ async def create_project(ctx: Context, params: CreateProject) -> Project:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await _INSERT_PROJECT.run(ctx.conn, project.model_dump())
+    await _INSERT_PROJECT.run(ctx.conn, project.model_dump(exclude={"is_default"}))
     ctx.emit(params.team_id, id=project.id)
     return project
 
@@ -139,8 +150,14 @@ async def rename_project(ctx: Context, params: RenameProject) -> Project:
     bulk=True,
 )
 async def delete_project(ctx: Context, params: ProjectId) -> None:
-    """Delete a project with its files and comments (editors and above)."""
+    """Delete a project with its files and comments (editors and above). The
+    Drafts project of a default team cannot be deleted (400
+    non-deletable-project)."""
     project = await load_project(ctx, params.id, Role.EDITOR)
+    if project.is_default:
+        raise ValidationError(
+            "non-deletable-project", "the Drafts project of a default team cannot be deleted"
+        )
     await ctx.conn.execute(delete(projects).where(projects.c.id == params.id))
     ctx.emit(
         project.team_id,
@@ -153,10 +170,11 @@ async def delete_project(ctx: Context, params: ProjectId) -> None:
 
 @commands.command("get-projects", params=TeamProjects, result=list[Project])
 async def get_projects(ctx: Context, params: TeamProjects) -> list[Project]:
-    """A team's projects, pinned first, then by name."""
+    """A team's projects, pinned first, then by name. `is-default` marks the
+    Drafts project of a default team."""
     await require_role(ctx.conn, params.team_id, ctx.profile_id)
     rows = await ctx.conn.execute(
-        select(projects)
+        select(*PROJECT_COLUMNS)
         .where(projects.c.team_id == params.team_id)
         .order_by(projects.c.is_pinned.desc(), projects.c.name, projects.c.id)
     )
@@ -196,7 +214,7 @@ async def duplicate_project(ctx: Context, params: DuplicateProject) -> Project:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await ctx.conn.execute(insert(projects), copy.model_dump())
+    await ctx.conn.execute(insert(projects), copy.model_dump(exclude={"is_default"}))
     await copy_files(ctx, source.id, copy.id)
     ctx.emit(copy.team_id)
     return copy
@@ -245,9 +263,14 @@ async def copy_files(ctx: Context, source_id: UUID, target_id: UUID) -> dict[UUI
 async def move_project(ctx: Context, params: MoveProject) -> None:
     """Move a project with its files to another team; the caller must be an
     editor or above in both. Links between its files and libraries left
-    behind in the old team are removed. Both teams get the event."""
+    behind in the old team are removed. Both teams get the event. The Drafts
+    project of a default team stays in it (400 cant-move-default-project)."""
     project = await load_project(ctx, params.project_id, Role.EDITOR)
     await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.EDITOR)
+    if project.is_default:
+        raise ValidationError(
+            "cant-move-default-project", "the Drafts project of a default team cannot be moved"
+        )
     if project.team_id == params.team_id:
         raise ValidationError("cant-move-to-same-team", "the project is in this team already")
     inside = select(files.c.id).where(files.c.project_id == project.id)

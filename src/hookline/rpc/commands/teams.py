@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Label, Row, delete, exists, func, insert, select, update
 
 from hookline.auth.hashing import keyed_hash
 from hookline.auth.roles import Role, may_invite, member_role, require_role
@@ -28,6 +28,8 @@ class Team(Model):
     id: UUID
     name: str
     role: Role
+    # The default team made with its owner's account (see register-profile).
+    is_default: bool
     created_at: datetime
     updated_at: datetime
 
@@ -103,6 +105,17 @@ class DeleteMember(Model):
     member_id: UUID
 
 
+def is_default_team(team_id: Any = teams.c.id) -> Label[bool]:
+    """Whether the team is someone's default team. Nobody is ever invited
+    to one, so that someone is its only member, and its owner."""
+    return exists().where(profiles.c.default_team_id == team_id).label("is_default")
+
+
+async def refuse_default_team(ctx: Context, team_id: UUID, code: str, hint: str) -> None:
+    if await ctx.conn.scalar(select(is_default_team(team_id))):
+        raise ValidationError(code, hint)
+
+
 async def load_team(ctx: Context, team_id: UUID) -> Team:
     row = (
         await ctx.conn.execute(
@@ -112,6 +125,7 @@ async def load_team(ctx: Context, team_id: UUID) -> Team:
                 teams.c.created_at,
                 teams.c.updated_at,
                 team_members.c.role,
+                is_default_team(),
             )
             .join(team_members, team_members.c.team_id == teams.c.id)
             .where(teams.c.id == team_id, team_members.c.profile_id == ctx.profile_id)
@@ -164,14 +178,21 @@ async def create_team(ctx: Context, params: CreateTeam) -> Team:
 
 @commands.command("get-teams", params=Empty, result=list[Team])
 async def get_teams(ctx: Context, params: Empty) -> list[Team]:
-    """The teams the caller belongs to, with the caller's role in each."""
+    """The teams the caller belongs to, with the caller's role in each: the
+    caller's default team first, then by name."""
+    is_default = is_default_team()
     rows = await ctx.conn.execute(
         select(
-            teams.c.id, teams.c.name, teams.c.created_at, teams.c.updated_at, team_members.c.role
+            teams.c.id,
+            teams.c.name,
+            teams.c.created_at,
+            teams.c.updated_at,
+            team_members.c.role,
+            is_default,
         )
         .join(team_members, team_members.c.team_id == teams.c.id)
         .where(team_members.c.profile_id == ctx.profile_id)
-        .order_by(teams.c.name, teams.c.id)
+        .order_by(is_default.desc(), teams.c.name, teams.c.id)
     )
     return [Team.model_validate(row._mapping) for row in rows]
 
@@ -196,8 +217,15 @@ async def update_team(ctx: Context, params: UpdateTeam) -> Team:
 @commands.command("delete-team", params=TeamId, result=None, bulk=True)
 async def delete_team(ctx: Context, params: TeamId) -> None:
     """Delete a team with everything in it: projects, files, webhooks and their
-    history (owners only)."""
+    history (owners only). A default team cannot be deleted (400
+    non-deletable-team): it goes with its owner's account."""
     await require_role(ctx.conn, params.id, ctx.profile_id, Role.OWNER)
+    await refuse_default_team(
+        ctx,
+        params.id,
+        "non-deletable-team",
+        "a default team cannot be deleted: it goes with its owner's account",
+    )
     await ctx.conn.execute(delete(teams).where(teams.c.id == params.id))
 
 
@@ -227,10 +255,18 @@ async def create_team_invitation(ctx: Context, params: CreateInvitation) -> Invi
     invitation token: pass it on, the invitee accepts it with
     accept-team-invitation. It stops working after 7 days, once used, once
     withdrawn with delete-team-invitation, and while its creator may no longer
-    grant its role (removed from the team, or demoted below it)."""
+    grant its role (removed from the team, or demoted below it). Nobody is
+    invited to a default team (400 cant-invite-to-default-team): it is its
+    owner's own, as in Penpot, where it offers no invitations."""
     role = await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.ADMIN)
     if not may_invite(role, params.role):
         raise AuthorizationError("insufficient-permissions", "only owners invite owners")
+    await refuse_default_team(
+        ctx,
+        params.team_id,
+        "cant-invite-to-default-team",
+        "a default team is its owner's own: create a team to work with others",
+    )
     token = secrets.token_urlsafe(32)
     invitation_id = new_id()
     expires_at = ctx.now + INVITATION_TTL

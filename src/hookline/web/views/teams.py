@@ -240,5 +240,10 @@ async def delete_team(visit: Visit) -> Response:
             button="Delete team",
             back=f"/teams/{team_id}",
         )
-    await visit.run("delete-team", {"id": team_id})
+    try:
+        await visit.run("delete-team", {"id": team_id})
+    except NotFound:
+        raise
+    except HooklineError as error:
+        return await team_page(visit, status=error.status, errors=errors_from(error, ()))
     return redirect("/?notice=team-deleted")
