@@ -59,6 +59,7 @@ def _pages(server: Server, receiver: ThreadedReceiver) -> tuple[str, list[str]]:
     session = register(base, email, "Ada Lovelace")
     api = ApiCaller(base, session=session)
     try:
+        own = api.call("get-profile")["defaultTeamId"]
         team = api.call("create-team", {"name": "Design"})
         api.call(
             "create-team-invitation",
@@ -80,6 +81,7 @@ def _pages(server: Server, receiver: ThreadedReceiver) -> tuple[str, list[str]]:
         delivery = page["items"][0]["id"]
         hook_path = f"/webhooks/{hook['id']}"
         paths = [
+            f"/teams/{own}",
             f"/teams/{team['id']}",
             f"/teams/{team['id']}/webhooks",
             f"/teams/{team['id']}/webhooks/new",

@@ -43,19 +43,24 @@ async def test_signed_out_visitors_sign_in_first(web: WebFactory, path: str) -> 
     assert response.headers["location"].endswith("%3Fx%3D1")
 
 
-async def test_sign_up_then_create_a_team(web: WebFactory) -> None:
+async def test_sign_up_lands_on_the_default_team_then_create_a_team(web: WebFactory) -> None:
     visitor = await web.anonymous()
     signed_up = await visitor.submit(
         "/signup",
         {"fullname": "Ada", "email": "ada@example.com", "password": "correct horse", "next": "/"},
     )
     assert signed_up.status_code == 303 and signed_up.headers["location"] == "/"
-    assert (await visitor.get("/")).headers["location"] == "/teams/new"
+    home = (await visitor.get("/")).headers["location"]
+    assert home.startswith("/teams/") and home != "/teams/new"
+    default_page = text((await visitor.get(home)).text)
+    assert "Default (your default team)" in default_page and "ada@example.com" in default_page
+    assert "Your default team, made with your account, with its Drafts project." in default_page
     created = await visitor.submit("/teams", {"name": "Design"})
     assert created.status_code == 303
     team_page = await visitor.get(created.headers["location"])
     assert "Design" in team_page.text and "ada@example.com" in team_page.text
-    assert (await visitor.get("/")).headers["location"] == created.headers["location"]
+    # The default team stays where a visit starts.
+    assert (await visitor.get("/")).headers["location"] == home
 
 
 async def test_sign_up_errors_next_to_fields(web: WebFactory) -> None:

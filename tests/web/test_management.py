@@ -39,6 +39,29 @@ async def test_team_rename_remove_leave_delete(web: WebFactory, api_factory: Api
     assert (await owner.get(base)).status_code == 404
 
 
+async def test_the_default_team_offers_no_leave_delete_or_invitation(web: WebFactory) -> None:
+    person = await web.user()
+    assert person.api is not None
+    base = f"/teams/{person.api.default_team_id}"
+    page = text((await person.get(base)).text)
+    assert "Your default team is yours alone" in page
+    for action in ("Leave team", "Delete team", "Create invitation", "Danger zone"):
+        assert action not in page, action
+    assert "Rename" in page  # it may be renamed
+    # Sent anyway, each is refused on the team page, and the team stays.
+    for path, words in (
+        ("/delete", "A default team cannot be deleted"),
+        ("/leave", "last owner"),
+    ):
+        refused = await person.submit(f"{base}{path}", {"confirm": "yes"})
+        assert refused.status_code == 400 and words in text(refused.text), path
+    invited = await person.submit(
+        f"{base}/invitations", {"email": "friend@example.com", "role": "editor"}
+    )
+    assert invited.status_code == 400 and "create a team to work with others" in text(invited.text)
+    assert (await person.get(base)).status_code == 200
+
+
 async def test_profile_name_and_password(web: WebFactory, api_factory: ApiFactory) -> None:
     person = await web.user()
     assert person.api is not None

@@ -277,7 +277,11 @@ async def logout(ctx: Context, params: Empty) -> None:
 
 @commands.command("get-profile", params=Empty, result=Profile, auth=False)
 async def get_profile(ctx: Context, params: Empty) -> Profile:
-    """The caller's profile. Without credentials: the anonymous profile, id
+    """The caller's profile, with Penpot's default-team-id and
+    default-project-id (the team and Drafts project made at registration;
+    null for accounts made before Hookline had them), lang and theme (null
+    until chosen with update-profile) and modified-at (the same instant as
+    updated-at). Without credentials: the anonymous profile, id
     00000000-0000-0000-0000-000000000000 and full name "Anonymous User"."""
     if ctx.identity is None:
         return Profile(id=ZERO_ID, fullname=ANONYMOUS_NAME)
@@ -335,8 +339,9 @@ async def update_profile_password(ctx: Context, params: UpdateProfilePassword) -
 @commands.command("delete-profile", params=DeleteProfile, result=None, bulk=True)
 async def delete_profile(ctx: Context, params: DeleteProfile) -> None:
     """Delete the caller's account, given its password, with its sessions and
-    access tokens. Teams where the caller is the only member go too; a caller
-    who is the only owner of a team with other members must hand it over first."""
+    access tokens. Teams where the caller is the only member go too, the
+    default team among them; a caller who is the only owner of a team with
+    other members must hand it over first."""
     current = await ctx.conn.scalar(
         select(profiles.c.password_hash).where(profiles.c.id == ctx.profile_id)
     )
