@@ -21,6 +21,7 @@ Driver errors become SQLAlchemy's, as they would through the engine."""
 from __future__ import annotations
 
 import sqlite3
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -74,18 +75,11 @@ class Prepared:
 
     async def all(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
         """Every row, each with attribute access by column name."""
-        raw = await _inline(conn)
-        rows: Sequence[Any]
-        if raw is not None:
-            compiled = self._compile(conn.dialect, frozenset(params))
-            rows = _run(raw, compiled, _positional(compiled, params)).fetchall()
-        else:
-            adapted = _postgres(conn)
-            if adapted is None:
-                return list((await conn.execute(self.statement, dict(params))).all())
-            compiled = self._compile(conn.dialect, frozenset(params))
-            cursor = await _pg_run(conn, adapted, compiled.sql, _positional(compiled, params))
-            rows = cursor._rows
+        ran = await self._on_driver(conn, [params], many=False)
+        if ran is None:
+            return list((await conn.execute(self.statement, dict(params))).all())
+        compiled, cursor = ran
+        rows = cursor.fetchall()
         make, convert = compiled.row or tuple, compiled.results
         if not any(convert):
             return [make(*row) for row in rows]
@@ -104,42 +98,40 @@ class Prepared:
 
     async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
         """Run a statement that answers no rows; the number of rows it touched."""
-        raw = await _inline(conn)
-        if raw is not None:
-            compiled = self._compile(conn.dialect, frozenset(params))
-            return int(_run(raw, compiled, _positional(compiled, params)).rowcount)
-        adapted = _postgres(conn)
-        if adapted is None:
+        ran = await self._on_driver(conn, [params], many=False)
+        if ran is None:
             return int((await conn.execute(self.statement, dict(params))).rowcount)
-        compiled = self._compile(conn.dialect, frozenset(params))
-        cursor = await _pg_run(conn, adapted, compiled.sql, _positional(compiled, params))
-        return int(cursor._rowcount)
+        return int(ran[1].rowcount)
 
     async def run_many(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run it once per row (every row with the same names)."""
-        if not rows:
-            return
+        if rows and await self._on_driver(conn, rows, many=True) is None:
+            await conn.execute(self.statement, [dict(row) for row in rows])
+
+    async def _on_driver(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *, many: bool
+    ) -> tuple[_Compiled, Any] | None:
+        """Run on the driver: the compiled form and the cursor (sqlite3's or
+        the asyncpg adapter's, both DB-API); None where only SQLAlchemy runs
+        it (the caller then does)."""
         raw = await _inline(conn)
-        if raw is None:
-            adapted = _postgres(conn)
-            if adapted is None:
-                await conn.execute(self.statement, [dict(row) for row in rows])
-                return
-            compiled = self._compile(conn.dialect, frozenset(rows[0]))
-            values = [_positional(compiled, row) for row in rows]
-            await _pg_run(conn, adapted, compiled.sql, values, many=True)
-            return
+        adapted = None if raw is not None else _postgres(conn)
+        if raw is None and adapted is None:
+            return None
         compiled = self._compile(conn.dialect, frozenset(rows[0]))
         values = [_positional(compiled, row) for row in rows]
+        if raw is None:
+            cursor = await _pg_run(conn, adapted, compiled.sql, values if many else values[0], many)
+            return compiled, cursor
         try:
-            raw.executemany(compiled.sql, values).close()
+            if many:
+                return compiled, raw.executemany(compiled.sql, values)
+            return compiled, raw.execute(compiled.sql, values[0])
         except sqlite3.Error as error:
-            raise _wrapped(compiled.sql, error) from error
+            raise exc.DBAPIError.instance(compiled.sql, None, error, sqlite3.Error) from error
 
 
 def _row_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
-    from collections import namedtuple
-
     return namedtuple("Row", names, rename=True)
 
 
@@ -149,17 +141,6 @@ def _positional(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
         value = params.get(name, default)
         values.append(value if convert is None or value is None else convert(value))
     return values
-
-
-def _run(raw: sqlite3.Connection, compiled: _Compiled, values: list[Any]) -> sqlite3.Cursor:
-    try:
-        return raw.execute(compiled.sql, values)
-    except sqlite3.Error as error:
-        raise _wrapped(compiled.sql, error) from error
-
-
-def _wrapped(sql: str, error: sqlite3.Error) -> exc.StatementError:
-    return exc.DBAPIError.instance(sql, None, error, sqlite3.Error)
 
 
 async def _inline(conn: AsyncConnection) -> sqlite3.Connection | None:
@@ -190,9 +171,7 @@ def _postgres(conn: AsyncConnection) -> Any | None:
     return sync.connection.dbapi_connection
 
 
-async def _pg_run(
-    conn: AsyncConnection, adapted: Any, sql: str, values: list[Any], *, many: bool = False
-) -> Any:
+async def _pg_run(conn: AsyncConnection, adapted: Any, sql: str, values: Any, many: bool) -> Any:
     """Run on the adapter's cursor; driver errors raised as SQLAlchemy's,
     a lost connection invalidated as the engine would."""
     cursor = adapted.cursor()
