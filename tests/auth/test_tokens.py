@@ -75,3 +75,21 @@ def test_duration_parsing_never_raises_anything_but_valueerror(text: str) -> Non
         assert tokens.parse_duration(text) >= timedelta(seconds=1)
     except ValueError:
         pass
+
+
+def test_checked_digest_is_the_stored_hash_of_either_kind_and_none_otherwise() -> None:
+    from hookline.auth.identity import _checked_digest
+    from hookline.oauth import secrets as oauth_secrets
+
+    secret = b"s" * 32
+    personal = tokens.new_token()
+    oauth = tokens.new_token(oauth_secrets.ACCESS_PREFIX)
+    assert _checked_digest(secret, personal) == tokens.token_hash(secret, personal)
+    assert _checked_digest(secret, oauth) == oauth_secrets.value_hash(
+        secret, oauth, oauth_secrets.ACCESS_PREFIX
+    )
+    # Remembered per secret: another server secret gives another hash.
+    assert _checked_digest(b"t" * 32, personal) != _checked_digest(secret, personal)
+    mistyped = personal[:-1] + ("0" if personal[-1] != "0" else "1")
+    assert _checked_digest(secret, mistyped) is None
+    assert _checked_digest(secret, "hlp_" + "x" * 500) is None

@@ -21,7 +21,7 @@ in the process that revoked it, at once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,12 +42,12 @@ class IdentityCache:
         self.enabled = enabled
         self.generation = 0
         self._tokens: dict[str, TokenRecord] = {}
-        self._profiles: dict[UUID, dict[str, Any]] = {}
+        self._profiles: dict[UUID, object] = {}
 
     def token(self, digest: str) -> TokenRecord | None:
         return self._tokens.get(digest) if self.enabled else None
 
-    def profile(self, profile_id: UUID) -> dict[str, Any] | None:
+    def profile(self, profile_id: UUID) -> object | None:
         return self._profiles.get(profile_id) if self.enabled else None
 
     def keep_token(self, digest: str, record: TokenRecord, generation: int) -> None:
@@ -56,7 +56,7 @@ class IdentityCache:
                 self._tokens.clear()
             self._tokens[digest] = record
 
-    def keep_profile(self, profile_id: UUID, row: dict[str, Any], generation: int) -> None:
+    def keep_profile(self, profile_id: UUID, row: object, generation: int) -> None:
         if self.enabled and generation == self.generation:
             if len(self._profiles) >= MAX_ENTRIES:
                 self._profiles.clear()

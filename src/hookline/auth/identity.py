@@ -4,6 +4,7 @@ cookie. A request without either is anonymous."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 SCHEMES = ("token", "bearer")
 # Last use is written at most this often per token and process.
 USAGE_INTERVAL_S = 60.0
+# Longer than every kind of token this server issues.
+MAX_TOKEN_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,27 @@ def _token_value(services: Services, authorization: str, client_ip: str) -> str:
         raise _refuse(
             services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
         )
-    if not tokens.well_formed(token) and not oauth_secrets.well_formed(
-        token, oauth_secrets.ACCESS_PREFIX
+    # Longer than any token: refused before it is remembered (_checked_digest).
+    if (
+        len(token) > MAX_TOKEN_LENGTH
+        or _checked_digest(services.settings.secret_key, token) is None
     ):
         raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
     return token
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_digest(secret: bytes, token: str) -> str | None:
+    """The stored hash of a well-formed personal or OAuth access token, or
+    None for a value of neither shape. Kept for the values this process saw
+    last: a program sends the same token with every request, and its shape
+    check and keyed hash are most of what identifying it costs. (The values
+    stay in this process's memory, which holds the server secret anyway.)"""
+    if tokens.well_formed(token):
+        return tokens.token_hash(secret, token)
+    if oauth_secrets.well_formed(token, oauth_secrets.ACCESS_PREFIX):
+        return oauth_secrets.value_hash(secret, token, oauth_secrets.ACCESS_PREFIX)
+    return None
 
 
 async def _lookup(
@@ -131,11 +150,13 @@ async def _lookup(
 ) -> tokens.TokenRecord | None:
     """A personal or OAuth access token's record, from the cache if there."""
     oauth = token.startswith(oauth_secrets.ACCESS_PREFIX)
-    secret = services.settings.secret_key
-    if oauth:
-        digest = oauth_secrets.value_hash(secret, token, oauth_secrets.ACCESS_PREFIX)
-    else:
-        digest = tokens.token_hash(secret, token)
+    digest = (
+        None
+        if len(token) > MAX_TOKEN_LENGTH
+        else _checked_digest(services.settings.secret_key, token)
+    )
+    if digest is None:
+        return None
     cache = services.identity_cache
     record = cache.token(digest)
     if record is None:
@@ -160,6 +181,13 @@ async def _from_token(
     now = services.clock.now()
     if record.expires_at is not None and record.expires_at <= now:
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
+    return _identity_of(record)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity_of(record: tokens.TokenRecord) -> Identity:
+    """The caller a token record names; both are immutable, so one is built
+    per record."""
     if record.grant_id is not None:
         return Identity(
             record.profile_id,

@@ -103,8 +103,8 @@ async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
     # reads its own uncommitted write.
     cache = ctx.services.identity_cache
     cached = cache.profile(profile_id) if ctx.read_only else None
-    if cached is not None:
-        return Profile.model_validate(cached)
+    if isinstance(cached, Profile):
+        return cached
     generation = cache.generation
     row = (
         await ctx.conn.execute(
@@ -127,9 +127,11 @@ async def load_profile(ctx: Context, profile_id: UUID) -> Profile:
     # The cache may keep the defaults: the team and project they name are
     # never deleted while they are someone's defaults (delete-team,
     # delete-project), only with the profile itself, which invalidates it.
+    profile = Profile.model_validate(row._mapping)
     if ctx.read_only:
-        cache.keep_profile(profile_id, dict(row._mapping), generation)
-    return Profile.model_validate(row._mapping)
+        # Kept as the answer itself: no command changes a result it is given.
+        cache.keep_profile(profile_id, profile, generation)
+    return profile
 
 
 async def prepare_registration(services: Services, call: CallInfo, params: RegisterProfile) -> None:
