@@ -137,3 +137,24 @@ def test_outcomes_are_classified_in_one_place(
     ok: bool, status: int | None, error: str | None, verdict: Verdict
 ) -> None:
     assert classify(ok, status, error) == verdict
+
+
+def test_outcomes_are_written_once_half_the_room_waits_for_them(fast: Services) -> None:
+    """Room frees only when outcomes are written: a write due only once the
+    whole room waited would leave nothing in flight during it and the claim
+    after it."""
+    from dataclasses import replace
+
+    from hookline.delivery.outcomes import FLUSH_SIZE
+    from hookline.delivery.queue import Result
+
+    fast.settings = replace(fast.settings, delivery_concurrency=64)
+    worker = Worker(fast, sender=FakeSender())
+    assert worker.room.max_held == 200
+    assert worker.outcomes.flush_size == 100 < FLUSH_SIZE
+    result = Result([], "m", MOMENT, "u", {}, [], True, 204, None, None, 1, None, None)
+    for _ in range(99):
+        worker.outcomes.add(result)
+    assert not worker.outcomes.ready.is_set()
+    worker.outcomes.add(result)
+    assert worker.outcomes.ready.is_set()

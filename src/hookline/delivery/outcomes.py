@@ -23,8 +23,12 @@ Written = Callable[[list[Result], list[UUID]], None]
 
 
 class OutcomeWriter:
-    def __init__(self, services: Services, written: Written) -> None:
+    def __init__(
+        self, services: Services, written: Written, *, flush_size: int = FLUSH_SIZE
+    ) -> None:
         self.services = services
+        # Results that make a write due at once, before the 50 ms are up.
+        self.flush_size = max(1, flush_size)
         # Called with what was written and the webhooks that disabled.
         self.written = written
         self.results: list[Result] = []
@@ -35,7 +39,7 @@ class OutcomeWriter:
     def add(self, result: Result) -> None:
         self.results.append(result)
         self.unwritten.update(item.delivery_id for item in result.items)
-        if len(self.results) >= FLUSH_SIZE:
+        if len(self.results) >= self.flush_size:
             self.ready.set()
 
     async def run(self) -> None:

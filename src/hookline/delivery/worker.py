@@ -17,7 +17,7 @@ from uuid import UUID
 from hookline.delivery import message, queue
 from hookline.delivery.claimer import Claimer
 from hookline.delivery.lanes import Lanes, wait_for
-from hookline.delivery.outcomes import OutcomeWriter
+from hookline.delivery.outcomes import FLUSH_SIZE, OutcomeWriter
 from hookline.delivery.queue import Claimed, Result
 from hookline.delivery.room import Room
 from hookline.delivery.sender import HttpSender, Outcome, Sender
@@ -48,7 +48,13 @@ class Worker:
         self.supervisor = Supervisor(self.metrics)
         self.room = Room(self.settings)
         self.lanes = Lanes(self.settings, self._deliver, self.supervisor)
-        self.outcomes = OutcomeWriter(services, self._written)
+        # Room frees only when outcomes are written: writing once half of it
+        # waits for that keeps the other half in flight meanwhile. (Were the
+        # write due only when the room is full, each write and the claim
+        # after it would find nothing left to send.)
+        self.outcomes = OutcomeWriter(
+            services, self._written, flush_size=min(FLUSH_SIZE, self.room.max_held // 2)
+        )
         self.claimer = Claimer(services, self.owner, self.room, self._accept, self.stopping)
         self.keyring = message.Keyring(self.settings.secret_key)
         self._claiming: asyncio.Task[None] | None = None
