@@ -1,10 +1,14 @@
-"""Who a token belongs to, and that profile, kept in memory so a program
-calling with a token costs no database reads to identify.
+"""What nearly every command looks up, kept in memory: who a token belongs
+to and that profile (a program calling with a token costs no database reads
+to identify), and each team's webhooks (an event costs no read to find whom
+it goes to).
 
 Correctness rests on invalidation, never on expiry:
 
 - Every command that changes what is cached (rotating or deleting a token,
-  changing or deleting a profile) calls ``identity_changed``: after its commit
+  changing or deleting a profile, creating, changing or deleting a webhook)
+  calls ``identity_changed`` or ``webhooks_changed``, and so does the worker
+  when it disables webhooks: after its commit
   this process forgets everything it cached, and on PostgreSQL a NOTIFY sent
   in the same transaction tells every other process to do the same.
 - A lookup notes the cache's generation before reading the database and fills
@@ -21,7 +25,7 @@ in the process that revoked it, at once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +34,7 @@ from hookline.storage.notify import listen_forever
 
 if TYPE_CHECKING:
     from hookline.auth.tokens import TokenRecord
+    from hookline.storage.transaction import Transaction
 
 
 NOTIFY_CHANNEL = "hookline_identity"
@@ -43,12 +48,23 @@ class IdentityCache:
         self.generation = 0
         self._tokens: dict[str, TokenRecord] = {}
         self._profiles: dict[UUID, object] = {}
+        # team id -> its webhooks' rows, as the outbox reads them
+        self._webhooks: dict[UUID, tuple[Any, ...]] = {}
 
     def token(self, digest: str) -> TokenRecord | None:
         return self._tokens.get(digest) if self.enabled else None
 
     def profile(self, profile_id: UUID) -> object | None:
         return self._profiles.get(profile_id) if self.enabled else None
+
+    def team_webhooks(self, team_id: UUID) -> tuple[Any, ...] | None:
+        return self._webhooks.get(team_id) if self.enabled else None
+
+    def keep_team_webhooks(self, team_id: UUID, rows: tuple[Any, ...], generation: int) -> None:
+        if self.enabled and generation == self.generation:
+            if len(self._webhooks) >= MAX_ENTRIES:
+                self._webhooks.clear()
+            self._webhooks[team_id] = rows
 
     def keep_token(self, digest: str, record: TokenRecord, generation: int) -> None:
         if self.enabled and generation == self.generation:
@@ -66,6 +82,7 @@ class IdentityCache:
         self.generation += 1
         self._tokens.clear()
         self._profiles.clear()
+        self._webhooks.clear()
 
     async def listen(self, url: str) -> None:
         """Keep a LISTEN connection (PostgreSQL) and forget on every
@@ -97,3 +114,11 @@ async def identity_changed(
     if conn.dialect.name == "postgresql":
         await conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
     after_commit.append(cache.forget)
+
+
+async def webhooks_changed(cache: IdentityCache, tx: Transaction) -> None:
+    """Call within a transaction that creates, changes or deletes a webhook:
+    every process forgets the teams' webhooks it kept once it commits, and
+    this transaction reads them from the database from now on."""
+    tx.webhooks_changed = True
+    await identity_changed(cache, tx.conn, tx.after_commit)

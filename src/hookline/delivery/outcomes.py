@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from uuid import UUID
 
+from hookline.auth.cache import identity_changed
 from hookline.delivery import queue
 from hookline.delivery.lanes import wait_for
 from hookline.delivery.queue import Result
@@ -53,6 +54,7 @@ class OutcomeWriter:
             return
         results, self.results = self.results, []
         settings = self.services.settings
+        after: list[Callable[[], None]] = []
         try:
             async with self.services.db.write(urgent=True) as conn:
                 disabled = await queue.record(
@@ -62,11 +64,16 @@ class OutcomeWriter:
                     schedule=settings.retry_schedule,
                     disable_after=settings.disable_after_failures,
                 )
+                if disabled:
+                    # Events from now on hold their deliveries for these.
+                    await identity_changed(self.services.identity_cache, conn, after)
         except Exception:
             log.warning("recording outcomes failed; retrying", exc_info=True)
             self.results[:0] = results
             await asyncio.sleep(RETRY_WRITE_S)
             return
+        for callback in after:
+            callback()
         for result in results:
             for item in result.items:
                 self.unwritten.discard(item.delivery_id)

@@ -5,6 +5,7 @@ once it commits, nothing is lost."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,6 +87,20 @@ _ALL_TEAM_WEBHOOKS = Prepared(_TEAM_WEBHOOKS)
 _INSERT_EVENT = Prepared(insert(events))
 
 
+async def _team_webhooks(services: Services, tx: Transaction, team_id: UUID) -> Sequence[Any]:
+    """The team's webhooks that may get deliveries, from memory when kept
+    there (see hookline.auth.cache): an event then costs no read to route."""
+    cache = services.identity_cache
+    if tx.webhooks_changed:
+        return await _ALL_TEAM_WEBHOOKS.all(tx.conn, {"team_id": team_id})
+    rows = cache.team_webhooks(team_id)
+    if rows is None:
+        generation = cache.generation
+        rows = tuple(await _ALL_TEAM_WEBHOOKS.all(tx.conn, {"team_id": team_id}))
+        cache.keep_team_webhooks(team_id, rows, generation)
+    return rows
+
+
 def _wants(event_names: Any, name: str) -> bool:
     return event_names is None or (isinstance(event_names, list) and name in event_names)
 
@@ -105,7 +120,7 @@ async def record(
     """Record event ``name`` for the team's webhooks that want it; answers the
     event id, or None when no webhook wants it (then nothing is stored)."""
     if only_webhook is None:
-        rows = await _ALL_TEAM_WEBHOOKS.all(tx.conn, {"team_id": team_id})
+        rows = await _team_webhooks(services, tx, team_id)
     else:
         query = _TEAM_WEBHOOKS.where(webhooks.c.id == only_webhook)
         rows = list((await tx.conn.execute(query, {"team_id": team_id})).all())

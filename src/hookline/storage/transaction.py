@@ -19,6 +19,9 @@ class Transaction:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     # Whether it has sent NOTIFY for new deliveries (PostgreSQL).
     notified: bool = False
+    # Whether it changed a webhook: its events then find their webhooks in
+    # the database, not in the cache (see hookline.auth.cache).
+    webhooks_changed: bool = False
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the commit, once however often it is asked."""

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.auth import sessions
-from hookline.auth.cache import identity_changed
+from hookline.auth.cache import identity_changed, webhooks_changed
 from hookline.auth.ratelimit import address_key
 from hookline.auth.roles import Role
 from hookline.errors import AuthenticationError, RestrictionError, ValidationError
@@ -377,6 +377,7 @@ async def delete_profile(ctx: Context, params: DeleteProfile) -> None:
                     "make someone else owner first",
                 )
     if solo_teams:
+        await webhooks_changed(ctx.services.identity_cache, ctx.tx)
         await ctx.conn.execute(delete(teams).where(teams.c.id.in_(solo_teams)))
     await ctx.conn.execute(delete(profiles).where(profiles.c.id == ctx.profile_id))
     await identity_changed(ctx.services.identity_cache, ctx.conn, ctx.after_commit)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import Label, Row, delete, exists, func, insert, select, update
 
+from hookline.auth.cache import webhooks_changed
 from hookline.auth.hashing import keyed_hash
 from hookline.auth.roles import Role, may_invite, member_role, require_role
 from hookline.errors import AuthorizationError, NotFound, RestrictionError, ValidationError
@@ -226,6 +227,8 @@ async def delete_team(ctx: Context, params: TeamId) -> None:
         "non-deletable-team",
         "a default team cannot be deleted: it goes with its owner's account",
     )
+    # Its webhooks go with it.
+    await webhooks_changed(ctx.services.identity_cache, ctx.tx)
     await ctx.conn.execute(delete(teams).where(teams.c.id == params.id))
 
 

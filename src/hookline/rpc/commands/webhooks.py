@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 from sqlalchemy import delete, func, insert, select, update
 
+from hookline.auth.cache import webhooks_changed
 from hookline.auth.roles import Role, require_role
 from hookline.delivery import queue
 from hookline.errors import NotFound, RestrictionError, ValidationError
@@ -209,6 +210,7 @@ async def create_webhook(ctx: Context, params: CreateWebhook) -> WebhookWithSecr
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    await webhooks_changed(ctx.services.identity_cache, ctx.tx)
     await ctx.conn.execute(
         insert(webhooks).values(
             **webhook.model_dump(exclude={"profile_id"}),
@@ -239,6 +241,7 @@ async def update_webhook(ctx: Context, params: UpdateWebhook) -> Webhook:
         values["events"] = check_events(ctx, values["events"])
     is_active = values.get("is_active", webhook.is_active)
     values.update(state=_state(is_active), error_code=None, error_count=0, updated_at=ctx.now)
+    await webhooks_changed(ctx.services.identity_cache, ctx.tx)
     await ctx.conn.execute(update(webhooks).where(webhooks.c.id == params.id).values(**values))
     if is_active:
         await queue.resume(ctx.tx, params.id, ctx.services.wake_delivery)
@@ -251,6 +254,7 @@ async def update_webhook(ctx: Context, params: UpdateWebhook) -> Webhook:
 async def delete_webhook(ctx: Context, params: WebhookId) -> None:
     """Delete a webhook with its delivery history (owners, admins and editors)."""
     await load_webhook(ctx, params.id, Role.EDITOR)
+    await webhooks_changed(ctx.services.identity_cache, ctx.tx)
     await ctx.conn.execute(delete(webhooks).where(webhooks.c.id == params.id))
 
 
@@ -294,6 +298,7 @@ async def rotate_webhook_secret(ctx: Context, params: WebhookId) -> RotatedSecre
     still_valid = [r for r in queue.retired_secrets(row.retired_secrets) if r.expires_at > ctx.now]
     retired = [queue.RetiredSecret(row.secret_enc, expires), *still_valid][:MAX_RETIRED]
     secret = new_secret()
+    await webhooks_changed(ctx.services.identity_cache, ctx.tx)
     await ctx.conn.execute(
         update(webhooks)
         .where(webhooks.c.id == params.id)
