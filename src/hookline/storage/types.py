@@ -35,6 +35,47 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    # On SQLite, one step each way instead of two: this type's conversion,
+    # then SQLAlchemy's between datetime and text, each a Python call per
+    # value, were a tenth of what the delivery worker spends writing outcomes.
+    # The text is SQLAlchemy's own format ("2026-12-01 09:30:00.000000").
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            # Without its "+00:00".
+            return value.isoformat(" ", "microseconds")[:26]
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        fallback = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                try:
+                    parsed = datetime.fromisoformat(value + "+00:00")
+                except ValueError:
+                    pass
+                else:
+                    if parsed.tzinfo is not None:
+                        return parsed
+            return fallback(value) if fallback is not None else value
+
+        return process
+
 
 class JSONDocument(TypeDecorator[Any]):
     """JSON on SQLite, JSONB on PostgreSQL."""
