@@ -254,3 +254,28 @@ async def test_update_file_is_coalesced_with_a_cap(api_factory: ApiFactory) -> N
     await editor.call("accept-team-invitation", {"token": invitation["token"]})
     await editor.call("update-file", {"id": file["id"], "revn": 16, "changes": []})
     assert len(await recorded(services, "update-file")) == 3
+
+
+@pytest.mark.parametrize("hooks", [1, 8, 9])
+async def test_an_event_and_its_deliveries_are_written_together(
+    api_factory: ApiFactory, hooks: int
+) -> None:
+    """On PostgreSQL up to eight deliveries go in the event's own statement
+    and more in a second one; on either database the rows are the same."""
+    import dataclasses
+
+    services = api_factory.services
+    services.settings = dataclasses.replace(services.settings, max_webhooks_per_team=hooks)
+    owner = await api_factory.user()
+    team = (await owner.call("create-team", {"name": "T"}))["id"]
+    made = [
+        await owner.call("create-webhook", {"teamId": team, "uri": f"{HOOK}/{n}"})
+        for n in range(hooks)
+    ]
+    await owner.call("create-project", {"teamId": team, "name": "P"})
+    (event,) = await recorded(services, "create-project")
+    assert str(event["team_id"]) == team and event["props"]["name"] == "P"
+    rows = [row for row in await delivery_rows(services) if row["event_id"] == event["id"]]
+    assert sorted(str(row["webhook_id"]) for row in rows) == sorted(h["id"] for h in made)
+    assert {row["status"] for row in rows} == {"pending"}
+    assert all(row["created_at"] == event["created_at"] for row in rows)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from hookline.delivery import queue
 from hookline.delivery.queue import DISABLED_BY_ERRORS, EventRow, Target, WebhookRow
@@ -84,7 +84,6 @@ _TEAM_WEBHOOKS = select(
     or_(webhooks.c.is_active.is_(True), webhooks.c.state == DISABLED_BY_ERRORS),
 )
 _ALL_TEAM_WEBHOOKS = Prepared(_TEAM_WEBHOOKS)
-_INSERT_EVENT = Prepared(insert(events))
 
 
 async def _team_webhooks(services: Services, tx: Transaction, team_id: UUID) -> Sequence[Any]:
@@ -136,19 +135,6 @@ async def record(
             return merged
         due = tx.now + timedelta(seconds=min(window, settings.coalesce_max_delay_s))
     event = EventRow(new_id(), name, team_id, profile_id, props, tx.now, tx.now)
-    await _INSERT_EVENT.run(
-        tx.conn,
-        {
-            "id": event.id,
-            "name": name,
-            "team_id": team_id,
-            "profile_id": profile_id,
-            "props": props,
-            "coalesce_key": coalesce_key,
-            "created_at": tx.now,
-            "tracked_at": tx.now,
-        },
-    )
     await queue.enqueue(
         tx,
         event,
@@ -160,6 +146,16 @@ async def record(
         lease_s=settings.delivery_lease_s,
         handoff=services.handoff,
         wake=services.wake_delivery,
+        event_values={
+            "id": event.id,
+            "name": name,
+            "team_id": team_id,
+            "profile_id": profile_id,
+            "props": props,
+            "coalesce_key": coalesce_key,
+            "created_at": tx.now,
+            "tracked_at": tx.now,
+        },
     )
     return event.id
 
