@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -105,43 +106,50 @@ async def test_deleting_the_profile_ends_its_cached_tokens(api_factory: ApiFacto
     assert (status, body["code"]) == (401, "invalid-token")
 
 
-@pytest.fixture
-async def second_process(postgres_url: str, tmp_path: Path) -> AsyncIterator[ApiFactory]:
-    """Another Hookline process on the same PostgreSQL database."""
-    settings = make_settings(postgres_url, tmp_path / "second")
+@contextlib.asynccontextmanager
+async def another_process(postgres_url: str, data_dir: Path) -> AsyncIterator[ApiFactory]:
+    """A Hookline process of its own on the same PostgreSQL database,
+    listening for changes as a started server does."""
+    settings = make_settings(postgres_url, data_dir)
     services = await Services.start(settings, passwords=FAST_PASSWORDS, apply_migrations=False)
     factory = ApiFactory(services)
     await factory.start()
-    yield factory
-    await factory.close()
-    await services.close()
+    try:
+        yield factory
+    finally:
+        await factory.close()
+        await services.close()
+
+
+@pytest.fixture
+async def first_process(postgres_url: str, tmp_path: Path) -> AsyncIterator[ApiFactory]:
+    async with another_process(postgres_url, tmp_path / "first") as factory:
+        yield factory
+
+
+@pytest.fixture
+async def second_process(postgres_url: str, tmp_path: Path) -> AsyncIterator[ApiFactory]:
+    async with another_process(postgres_url, tmp_path / "second") as factory:
+        yield factory
 
 
 @pytest.mark.postgres
 async def test_a_revocation_reaches_the_other_processes_cache(
-    postgres_url: str, tmp_path: Path, second_process: ApiFactory
+    first_process: ApiFactory, second_process: ApiFactory
 ) -> None:
-    settings = make_settings(postgres_url, tmp_path / "first")
-    services = await Services.start(settings, passwords=FAST_PASSWORDS, apply_migrations=False)
-    first = ApiFactory(services)
-    await first.start()
-    try:
-        user = await first.user()
-        created = await user.call("create-access-token", {"name": "shared"})
-        elsewhere = await with_token(second_process, created["token"])
-        assert (await elsewhere.call("get-profile"))["id"] == user.id
-        cache = second_process.services.identity_cache
-        assert cache.token(digest(second_process.services, created["token"])) is not None
+    user = await first_process.user()
+    created = await user.call("create-access-token", {"name": "shared"})
+    elsewhere = await with_token(second_process, created["token"])
+    assert (await elsewhere.call("get-profile"))["id"] == user.id
+    cache = second_process.services.identity_cache
+    assert cache.token(digest(second_process.services, created["token"])) is not None
 
-        await user.call("delete-access-token", {"id": created["id"]})
-        async with asyncio.timeout(5):
-            while cache.token(digest(second_process.services, created["token"])) is not None:
-                await asyncio.sleep(0.005)
-        status, body = await elsewhere.error("get-profile")
-        assert (status, body["code"]) == (401, "invalid-token")
-    finally:
-        await first.close()
-        await services.close()
+    await user.call("delete-access-token", {"id": created["id"]})
+    async with asyncio.timeout(5):
+        while cache.token(digest(second_process.services, created["token"])) is not None:
+            await asyncio.sleep(0.005)
+    status, body = await elsewhere.error("get-profile")
+    assert (status, body["code"]) == (401, "invalid-token")
 
 
 @pytest.mark.postgres

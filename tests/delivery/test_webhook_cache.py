@@ -4,7 +4,6 @@ every change applies to the very next event, in this process and in others."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +13,7 @@ from sqlalchemy import func, select
 from hookline.delivery.worker import Worker
 from hookline.services import Services
 from hookline.storage.tables import deliveries
-from tests.auth.test_cache import second_process  # noqa: F401 (a fixture)
-from tests.conftest import FAST_PASSWORDS, make_settings
+from tests.auth.test_cache import first_process, second_process  # noqa: F401 (fixtures)
 from tests.delivery.conftest import eventually
 from tests.delivery.test_failures import deliveries_of, settled
 from tests.helpers import Api, ApiFactory
@@ -97,35 +95,24 @@ async def test_a_webhook_the_worker_disables_holds_the_next_event(
 
 @pytest.mark.postgres
 async def test_a_change_in_another_process_applies_to_the_next_event(
-    postgres_url: str,
-    tmp_path: Path,
-    second_process: ApiFactory,  # noqa: F811 (the fixture imported above)
+    first_process: ApiFactory,  # noqa: F811
+    second_process: ApiFactory,  # noqa: F811 (the fixtures imported above)
 ) -> None:
-    settings = make_settings(postgres_url, tmp_path / "first")
-    services = await Services.start(settings, passwords=FAST_PASSWORDS, apply_migrations=False)
-    first = ApiFactory(services)
-    await first.start()
-    try:
-        owner = await first.user()
-        team = (await owner.call("create-team", {"name": "T"}))["id"]
-        hook = await owner.call("create-webhook", {"teamId": team, "uri": NOWHERE})
-        cache = services.identity_cache
-        async with asyncio.timeout(5):
-            while not cache.enabled:  # listening
-                await asyncio.sleep(0.01)
-        await new_project(owner, team)
-        assert cache.team_webhooks(UUID(team)) is not None
+    services = first_process.services
+    owner = await first_process.user()
+    team = (await owner.call("create-team", {"name": "T"}))["id"]
+    hook = await owner.call("create-webhook", {"teamId": team, "uri": NOWHERE})
+    cache = services.identity_cache
+    await new_project(owner, team)
+    assert cache.team_webhooks(UUID(team)) is not None
 
-        elsewhere = await second_process.anonymous()
-        await elsewhere.call(
-            "login-with-password", {"email": owner.profile["email"], "password": "correct horse"}
-        )
-        await elsewhere.call("delete-webhook", {"id": hook["id"]})
-        async with asyncio.timeout(5):
-            while cache.team_webhooks(UUID(team)) is not None:
-                await asyncio.sleep(0.005)
-        await new_project(owner, team)  # no delivery to a deleted webhook
-        assert await delivery_count(services, hook) == 0
-    finally:
-        await first.close()
-        await services.close()
+    elsewhere = await second_process.anonymous()
+    await elsewhere.call(
+        "login-with-password", {"email": owner.profile["email"], "password": "correct horse"}
+    )
+    await elsewhere.call("delete-webhook", {"id": hook["id"]})
+    async with asyncio.timeout(5):
+        while cache.team_webhooks(UUID(team)) is not None:
+            await asyncio.sleep(0.005)
+    await new_project(owner, team)  # no delivery to a deleted webhook
+    assert await delivery_count(services, hook) == 0
