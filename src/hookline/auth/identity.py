@@ -122,13 +122,17 @@ def _token_value(services: Services, authorization: str, client_ip: str) -> str:
         raise _refuse(
             services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
         )
-    # Longer than any token: refused before it is remembered (_checked_digest).
-    if (
-        len(token) > MAX_TOKEN_LENGTH
-        or _checked_digest(services.settings.secret_key, token) is None
-    ):
+    if _digest(services, token) is None:
         raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
     return token
+
+
+def _digest(services: Services, token: str) -> str | None:
+    """The stored hash of ``token``; None when it is no token's shape. A
+    value longer than any token is refused before it is remembered."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return _checked_digest(services.settings.secret_key, token)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -150,11 +154,7 @@ async def _lookup(
 ) -> tokens.TokenRecord | None:
     """A personal or OAuth access token's record, from the cache if there."""
     oauth = token.startswith(oauth_secrets.ACCESS_PREFIX)
-    digest = (
-        None
-        if len(token) > MAX_TOKEN_LENGTH
-        else _checked_digest(services.settings.secret_key, token)
-    )
+    digest = _digest(services, token)
     if digest is None:
         return None
     cache = services.identity_cache

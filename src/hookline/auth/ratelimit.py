@@ -14,11 +14,9 @@ from hookline.errors import RateLimited
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def address_key(client_ip: str) -> str:
     """The key an address is counted under. An IPv6 client usually holds a
-    whole /64 and may pick any address in it, so IPv6 counts per /64. (Kept
-    for the addresses seen last: every token request asks.)"""
+    whole /64 and may pick any address in it, so IPv6 counts per /64."""
     try:
         address = ipaddress.ip_address(client_ip)
     except ValueError:

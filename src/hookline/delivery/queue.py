@@ -252,10 +252,11 @@ async def enqueue(
     lease_s: float,
     handoff: Handoff | None,
     wake: Callable[[], None],
-    event_values: dict[str, Any] | None = None,
+    new_event: bool = False,
+    coalesce_key: str | None = None,
 ) -> None:
-    """One delivery of ``event`` per target, due at ``due``; given
-    ``event_values``, the event's row is written with them. A delivery due
+    """One delivery of ``event`` per target, due at ``due``; with
+    ``new_event``, the event's own row too (with ``coalesce_key``). A delivery due
     now to this process's worker, when it has room, is leased to it in this
     transaction and handed over once it commits: no claim in between. The
     rest are announced."""
@@ -298,7 +299,7 @@ async def enqueue(
                 "updated_at": tx.now,
             }
         )
-    await _write(tx, event_values, rows)
+    await _write(tx, _event_values(event, coalesce_key) if new_event else None, rows)
     if taken and handoff is not None:
         tx.after_commit.append(functools.partial(handoff.take, taken))
     if not named:
@@ -307,13 +308,26 @@ async def enqueue(
     await announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
 
 
+def _event_values(event: EventRow, coalesce_key: str | None) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "team_id": event.team_id,
+        "profile_id": event.profile_id,
+        "props": event.props,
+        "coalesce_key": coalesce_key,
+        "created_at": event.created_at,
+        "tracked_at": event.tracked_at,
+    }
+
+
 async def _write(
     tx: Transaction, event_values: dict[str, Any] | None, rows: list[dict[str, Any]]
 ) -> None:
     if event_values is None:
         await _INSERT_DELIVERIES.run_many(tx.conn, rows)
     elif tx.postgres and 0 < len(rows) <= WITH_EVENT_MAX:
-        params = {f"e_{column}": event_values.get(column) for column in _EVENT_COLUMNS}
+        params = {f"e_{column}": event_values[column] for column in _EVENT_COLUMNS}
         for n, row in enumerate(rows):
             params.update({f"d{n}_{column}": row[column] for column in _DELIVERY_COLUMNS})
         await _insert_with_event(len(rows)).run(tx.conn, params)

@@ -89,9 +89,9 @@ _ALL_TEAM_WEBHOOKS = Prepared(_TEAM_WEBHOOKS)
 async def _team_webhooks(services: Services, tx: Transaction, team_id: UUID) -> Sequence[Any]:
     """The team's webhooks that may get deliveries, from memory when kept
     there (see hookline.auth.cache): an event then costs no read to route."""
-    cache = services.identity_cache
     if tx.webhooks_changed:
         return await _ALL_TEAM_WEBHOOKS.all(tx.conn, {"team_id": team_id})
+    cache = services.identity_cache
     rows = cache.team_webhooks(team_id)
     if rows is None:
         generation = cache.generation
@@ -146,16 +146,8 @@ async def record(
         lease_s=settings.delivery_lease_s,
         handoff=services.handoff,
         wake=services.wake_delivery,
-        event_values={
-            "id": event.id,
-            "name": name,
-            "team_id": team_id,
-            "profile_id": profile_id,
-            "props": props,
-            "coalesce_key": coalesce_key,
-            "created_at": tx.now,
-            "tracked_at": tx.now,
-        },
+        new_event=True,
+        coalesce_key=coalesce_key,
     )
     return event.id
 
