@@ -32,13 +32,14 @@ async def test_dns_rebinding_cannot_reach_a_blocked_address(
     dns = Rebinding()
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", dns)
     resolver = GuardedResolver(Settings(ssrf_allowlist=parse_allowlist("")))
-    # The check and the connection use one answer: the address that was checked.
-    await resolver.target("http://hooks.example/x")
-    answers = await resolver.resolve("hooks.example", 80)
-    assert [a["host"] for a in answers] == ["93.184.216.34"]
+    # The check answers the addresses the client connects to, and nothing else.
+    checked = await resolver.target("http://hooks.example/x")
+    assert [str(a) for a in checked.addresses] == ["93.184.216.34"]
+    again = await resolver.target("http://hooks.example/y")
+    assert again is checked
     assert dns.calls == 1
     # Once that answer is stale, a new one pointing at loopback is refused.
     monkeypatch.setattr(sender_module, "RESOLVE_TTL_S", 0.0)
     with pytest.raises(BlockedRequest) as caught:
-        await resolver.resolve("hooks.example", 80)
+        await resolver.target("http://hooks.example/x")
     assert caught.value.reason == "loopback-address"
