@@ -524,9 +524,9 @@ def _room_unbounded(webhook_id: UUID, max_events_per_request: int) -> int:
 
 @dataclass(frozen=True)
 class _ClaimStatements:
-    heads: Any
-    due_webhooks: Any
-    oldest: Any
+    heads: Prepared
+    due_webhooks: Prepared
+    oldest: Prepared
     fetch: Any
 
 
@@ -615,7 +615,11 @@ def _claim_statements(postgres: bool) -> _ClaimStatements:
     fetch = _with_webhook_and_event(deliveries).where(
         deliveries.c.id.in_(bindparam("ids", expanding=True))
     )
-    return _ClaimStatements(leasing(heads), due_webhooks, leasing(oldest), fetch)
+    # Run on the driver (see Prepared): with many webhooks due, a claim runs
+    # one ``oldest`` per webhook.
+    return _ClaimStatements(
+        Prepared(leasing(heads)), Prepared(due_webhooks), Prepared(leasing(oldest)), fetch
+    )
 
 
 async def claim(
@@ -640,16 +644,16 @@ async def claim(
     Ordered webhooks: only the oldest unfinished delivery, when due."""
     statements = _claim_statements(postgres)
     params = {"now": now, "owner": owner, "until": now + timedelta(seconds=lease_s)}
-    claimed = await conn.execute(statements.heads, {**params, "take": limit})
+    claimed = await statements.heads.all(conn, {**params, "take": limit})
     # Heads first: at most one per ordered webhook, and never crowded out.
     ids: list[UUID] = [row.id for row in claimed]
-    for row in await conn.execute(statements.due_webhooks, params):
+    for row in await statements.due_webhooks.all(conn, params):
         take = min(room_for(row.id, row.max_events_per_request), limit - len(ids))
         if len(ids) >= limit:
             break
         if take <= 0:
             continue
-        claimed = await conn.execute(statements.oldest, {**params, "hook": row.id, "take": take})
+        claimed = await statements.oldest.all(conn, {**params, "hook": row.id, "take": take})
         ids.extend(r.id for r in claimed)
     if not ids:
         return []
@@ -883,10 +887,11 @@ async def _track_webhooks(
             runs[hook] = (True, 0, None, result.sent_at)
         else:
             runs[hook] = (reset, failures + 1, result.error_code, triggered)
+    succeeded = []
     for hook, (reset, failures, code, triggered) in runs.items():
         if reset and not failures and triggered is not None:
-            # The usual case, with a statement built once.
-            await _WEBHOOK_SUCCEEDED.run(conn, {"b_id": hook, "b_at": triggered})
+            # The usual case: all of them in one statement built once.
+            succeeded.append({"b_id": hook, "b_at": triggered})
             continue
         values: dict[str, Any] = {}
         if reset:
@@ -903,6 +908,7 @@ async def _track_webhooks(
             await conn.execute(
                 update(webhooks).where(webhooks.c.id == hook, _COUNTING).values(**values)
             )
+    await _WEBHOOK_SUCCEEDED.run_many(conn, succeeded)
     return {hook for hook, (_reset, failures, _code, _at) in runs.items() if failures}
 
 
