@@ -42,9 +42,11 @@ def watch_leases(
 
 @pytest.fixture
 def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
-    """Every delivery a claim (a search) leases, whoever runs it."""
+    """Every delivery a claim (a search) leases, whoever runs it, on either
+    database."""
     found: set[UUID] = set()
     watch_leases(monkeypatch, "claim", found.update)
+    watch_leases(monkeypatch, "claim_pg", found.update)
     yield found
 
 

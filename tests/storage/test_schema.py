@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hookline.clock import SystemClock
@@ -107,19 +107,15 @@ async def test_claiming_reads_its_partial_indexes(tmp_path: Path) -> None:
     db = Database(url)
     await migrate.upgrade(db)
     now = SystemClock().now()
-    seed_due_deliveries(url, [now] * 3, each=5)
+    await seed_due_deliveries(url, [now] * 3, each=5)
     plans: dict[str, str] = {}
-
-    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        kind = next((k for k in CLAIM_STATEMENTS if k in statement), None)
-        if kind is not None:
-            raw = conn.connection.dbapi_connection._connection._conn
-            rows = raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
-            plans[kind] = " | ".join(str(row[-1]) for row in rows)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", explain)
+    statements: list[str] = []
     try:
         async with db.write() as conn:
+            # Every statement the connection runs, with its parameters in
+            # place (claims run theirs on the driver, past SQLAlchemy's events).
+            raw = conn.sync_connection.connection.dbapi_connection._connection._conn  # type: ignore[union-attr]
+            raw.set_trace_callback(statements.append)
             taken = await queue.claim(
                 conn,
                 owner="test",
@@ -129,6 +125,12 @@ async def test_claiming_reads_its_partial_indexes(tmp_path: Path) -> None:
                 postgres=False,
                 room_for=lambda _hook, _n: 4,
             )
+            raw.set_trace_callback(None)
+            for statement in statements:
+                kind = next((k for k in CLAIM_STATEMENTS if k in statement), None)
+                if kind is not None:
+                    rows = raw.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
+                    plans[kind] = " | ".join(str(row[-1]) for row in rows)
     finally:
         await db.dispose()
     assert len(taken) == 10  # 4 + 4 + 2, each webhook capped by its room

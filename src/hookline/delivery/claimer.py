@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -95,35 +95,56 @@ class Claimer:
                     await wait_for(self.stopping, min(took, CLAIM_GATHER_S))
 
     async def _search(self, limit: int) -> list[Claimed]:
+        now = self.services.clock.now()
+        lease_s = self.services.settings.delivery_lease_s
+        if not self.services.db.is_sqlite:
+            # Each lease a statement of its own on the leasing connection:
+            # half the round trips of a transaction, which count when this
+            # loop is also busy sending.
+            return await self._on_leasing(
+                lambda conn: queue.claim_pg(
+                    conn,
+                    owner=self.owner,
+                    now=now,
+                    lease_s=lease_s,
+                    limit=limit,
+                    room_for=self.room.in_claim,
+                )
+            )
         async with self.services.db.write(urgent=True) as conn:
             return await queue.claim(
                 conn,
                 owner=self.owner,
-                now=self.services.clock.now(),
-                lease_s=self.services.settings.delivery_lease_s,
+                now=now,
+                lease_s=lease_s,
                 limit=limit,
                 room_for=self.room.in_claim,
-                postgres=not self.services.db.is_sqlite,
+                postgres=False,
             )
 
     async def _lease_named(self, named: dict[UUID, UUID], limit: int) -> list[Claimed]:
-        """Lease named deliveries: one statement, on a connection kept for
-        it, whose commits do not wait for the disk (Database.connect_async_commits)."""
+        """Lease named deliveries: one statement, on the leasing connection."""
         ids, overflow = self.room.admit_named(named, limit)
         if overflow:
             self.services.delivery_search = True
         if not ids:
             return []
+        now = self.services.clock.now()
+        lease_s = self.services.settings.delivery_lease_s
+        return await self._on_leasing(
+            lambda conn: queue.claim_named(conn, ids, owner=self.owner, now=now, lease_s=lease_s)
+        )
+
+    async def _on_leasing(self, lease: Callable[[Any], Awaitable[list[Claimed]]]) -> list[Claimed]:
+        """Run ``lease`` on the leasing connection (PostgreSQL), opened when
+        first needed and kept: each statement on it is a transaction by
+        itself, whose commit does not wait for the disk
+        (Database.connect_async_commits). Closed when a lease fails, to be
+        opened again by the next."""
         if self._leasing is None:
             self._leasing = await self.services.db.connect_async_commits()
         try:
-            return await queue.claim_named(
-                self._leasing,
-                ids,
-                owner=self.owner,
-                now=self.services.clock.now(),
-                lease_s=self.services.settings.delivery_lease_s,
-            )
+            return await lease(self._leasing)
         except BaseException:
             await self.close()
             raise
