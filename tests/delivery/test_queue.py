@@ -4,13 +4,18 @@ leasing connection, as the worker claims there)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
+
+import pytest
+from sqlalchemy import delete, select, update
 
 from hookline.clock import SystemClock
 from hookline.delivery import queue
-from hookline.delivery.queue import Claimed
+from hookline.delivery.queue import Claimed, Result
 from hookline.storage.database import Database
+from hookline.storage.tables import deliveries, delivery_attempts, webhooks
 from tests.seeding import seed_due_deliveries
 
 
@@ -70,3 +75,112 @@ async def test_a_webhook_without_room_is_passed_over_however_large_its_backlog(
     assert taken.count(healthy) == 10 and taken.count(other) == 4 and stuck not in taken
     # Room again: its oldest come first.
     assert await claim(database_url, 5, {}) == [stuck] * 5
+
+
+def sent(items: list[Claimed], at: datetime, **overrides: Any) -> Result:
+    """A request that carried ``items`` and succeeded."""
+    values: dict[str, Any] = {
+        "items": items,
+        "message_id": f"msg_{items[0].delivery_id.hex}",
+        "sent_at": at,
+        "url": "https://example.com/",
+        "request_headers": {"webhook-id": "msg_1", "content-type": "application/json"},
+        "bodies": [f'{{"n": {n}, "text": "é\\u2028"}}' for n in range(len(items))],
+        "ok": True,
+        "status": 204,
+        "response_headers": {"server": "test"},
+        "response_body": "",
+        "duration_ms": 7,
+        "error_code": None,
+        "retry_after_s": None,
+    }
+    values.update(overrides)
+    return Result(**values)
+
+
+@pytest.mark.postgres
+async def test_record_sent_writes_what_record_writes(postgres_url: str) -> None:
+    """On PostgreSQL the outcomes of requests that all succeeded are one
+    statement (record_sent): the rows it leaves are those record leaves."""
+    now = SystemClock().now()
+    (one, two) = await seed_due_deliveries(postgres_url, [now, now], 3)
+    db = Database(postgres_url)
+    statements = await db.connect_statements()
+    try:
+        async with db.write() as conn:
+            taken = await queue.claim(conn, owner="t", now=now, lease_s=30, limit=10, postgres=True)
+            await conn.execute(update(webhooks).values(error_count=3, error_code="timeout"))
+        by_hook = {h: [i for i in taken if i.webhook.id == h] for h in (one, two)}
+        at = now + timedelta(seconds=1)
+        # Each webhook: one request of a single delivery, one batch of two.
+        results = {
+            h: [sent(items[:1], at), sent(items[1:], at, response_headers=None)]
+            for h, items in by_hook.items()
+        }
+        # A delivery deleted meanwhile (its webhook was): written by neither.
+        gone = by_hook[two][0].delivery_id
+        async with db.write() as conn:
+            await conn.execute(
+                delete(delivery_attempts).where(delivery_attempts.c.delivery_id == gone)
+            )
+            await conn.execute(delete(deliveries).where(deliveries.c.id == gone))
+        async with db.write() as conn:
+            await queue.record(conn, results[one], now, schedule=(1.0,), disable_after=5)
+        assert queue.all_sent(results[two])
+        await queue.record_sent(statements, results[two], now)
+        with pytest.raises(ValueError):
+            await queue.record_sent(statements, [sent(taken[:1], at, ok=False, status=500)], now)
+        async with db.read() as conn:
+            rows = {
+                row.webhook_id: row
+                for row in await conn.execute(select(webhooks.c.id.label("webhook_id"), webhooks))
+            }
+            delivery_rows = list(await conn.execute(select(deliveries).order_by(deliveries.c.id)))
+            attempt_rows = list(
+                await conn.execute(
+                    select(delivery_attempts, deliveries.c.webhook_id)
+                    .join(deliveries)
+                    .order_by(delivery_attempts.c.delivery_id)
+                )
+            )
+    finally:
+        await statements.close()
+        await db.dispose()
+
+    def comparable(row: Any, *leave_out: str) -> dict[str, Any]:
+        return {k: v for k, v in row._mapping.items() if k not in leave_out}
+
+    hook_one, hook_two = (
+        comparable(rows[h], "id", "webhook_id", "name", "created_at") for h in (one, two)
+    )
+    assert hook_one == hook_two
+    assert (hook_one["error_count"], hook_one["error_code"], hook_one["last_triggered_at"]) == (
+        0,
+        None,
+        at,
+    )
+    marked = {
+        h: [
+            comparable(r, "id", "event_id", "webhook_id")
+            for r in delivery_rows
+            if r.webhook_id == h
+        ]
+        for h in (one, two)
+    }
+    assert len(marked[one]) == 3 and len(marked[two]) == 2
+    assert marked[one][1:] == marked[two]
+    assert marked[two][0]["status"] == "succeeded" and marked[two][0]["lease_owner"] is None
+    tried = {
+        h: [
+            comparable(r, "id", "delivery_id", "webhook_id")
+            for r in attempt_rows
+            if r.webhook_id == h
+        ]
+        for h in (one, two)
+    }
+    assert len(tried[one]) == 3 and len(tried[two]) == 2
+    assert tried[one][1:] == tried[two]
+    assert [t["request_body"] for t in tried[two]] == [
+        '{"n": 0, "text": "é\\u2028"}',
+        '{"n": 1, "text": "é\\u2028"}',
+    ]

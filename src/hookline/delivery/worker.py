@@ -102,6 +102,7 @@ class Worker:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         await self.outcomes.flush()
+        await self.outcomes.close()
         try:
             async with self.services.db.write(urgent=True) as conn:
                 await queue.release(conn, self.owner, unsent)

@@ -234,13 +234,21 @@ class Database:
         claimable again, to be sent a second time (at least once, as when a
         lease expires); later commits that wait for the disk take every
         earlier one with them."""
+        return await self._connect_asyncpg(synchronous_commit="off")
+
+    async def connect_statements(self) -> Any:
+        """An asyncpg connection of its own (PostgreSQL; the caller closes
+        it) on which each statement is a transaction by itself, committed as
+        any other: for a write that is one statement, one round trip where a
+        transaction takes three (the outcomes of requests that succeeded)."""
+        return await self._connect_asyncpg()
+
+    async def _connect_asyncpg(self, **server_settings: str) -> Any:
         if self.is_sqlite:
-            raise RuntimeError("SQLite has no asynchronous commits")
+            raise RuntimeError("SQLite runs no statements outside a transaction here")
         import asyncpg
 
-        return await asyncpg.connect(
-            asyncpg_dsn(self.url), server_settings={"synchronous_commit": "off"}
-        )
+        return await asyncpg.connect(asyncpg_dsn(self.url), server_settings=server_settings)
 
     @asynccontextmanager
     async def read(self, *, bulk: bool = False) -> AsyncIterator[AsyncConnection]:
