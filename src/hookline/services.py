@@ -12,6 +12,7 @@ from hookline.auth.passwords import Passwords
 from hookline.auth.ratelimit import FailureLimiter
 from hookline.clock import Clock, SystemClock
 from hookline.delivery.metrics import Metrics
+from hookline.delivery.notifier import Notifier
 from hookline.delivery.queue import Handoff
 from hookline.settings import Settings
 from hookline.storage import revision
@@ -41,6 +42,9 @@ class Services:
     identity_cache: IdentityCache = field(default_factory=lambda: IdentityCache(enabled=False))
     # The in-process worker while it runs (serve without --no-worker).
     handoff: Handoff | None = None
+    # Tells workers in other processes of deliveries commits made due
+    # (PostgreSQL; made at the first).
+    notifier: Notifier | None = None
 
     def __post_init__(self) -> None:
         if self.db.is_sqlite:
@@ -49,6 +53,15 @@ class Services:
     def wake_delivery(self) -> None:
         self.delivery_search = True
         self.delivery_wakeup.set()
+
+    def tell_workers(self, named: list[tuple[UUID, UUID]] | None) -> None:
+        """Tell workers in other processes (PostgreSQL) of deliveries a commit
+        made due: these (webhook, delivery) pairs, or None: search."""
+        if self.db.is_sqlite:
+            return
+        if self.notifier is None:
+            self.notifier = Notifier(self.db)
+        self.notifier.tell(named)
 
     @classmethod
     async def start(
@@ -73,6 +86,8 @@ class Services:
         )
 
     async def close(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.close()
         await self.db.dispose()
 
 

@@ -307,7 +307,7 @@ async def enqueue(
     if not named:
         return  # nothing left for a claim: no wake-up needed
     searched = due != tx.now or any(t.webhook.ordered for t in targets)
-    await announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
+    announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
 
 
 def _event_values(event: EventRow, coalesce_key: str | None) -> dict[str, Any]:
@@ -376,31 +376,29 @@ def named_deliveries(payload: str) -> list[tuple[UUID, UUID]] | None:
         return None
 
 
-_NOTIFY_NAMING = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
-
-
-async def announce(
+def announce(
     tx: Transaction,
     wake: Callable[[], None],
     *,
     here: bool = True,
     due: list[tuple[UUID, UUID]] | None = None,
 ) -> None:
-    """Wake delivery once this transaction commits: through LISTEN/NOTIFY for
-    workers in other processes on PostgreSQL, and, unless ``here`` is false,
-    the worker in this process (``wake``). ``due`` names the (webhook,
-    delivery) pairs the caller made due, when that is all there is to claim
-    (none of an ordered webhook, none due later): workers then lease those
-    by id instead of searching for what is due."""
+    """Wake delivery once this transaction commits: workers in other
+    processes on PostgreSQL (told after the commit; see delivery.notifier),
+    and, unless ``here`` is false, the worker in this process (``wake``).
+    ``due`` names the (webhook, delivery) pairs the caller made due, when
+    that is all there is to claim (none of an ordered webhook, none due
+    later): workers then lease those by id instead of searching for what is
+    due."""
     if here:
         tx.on_commit(wake)
-    if not tx.postgres or tx.notified:
+    if not tx.postgres or tx.announce_search:
         return
-    if due and len(due) <= NAMED_MAX:
-        await tx.conn.execute(_NOTIFY_NAMING, {"payload": name_deliveries(due)})
+    if due and len(tx.announced) + len(due) <= NAMED_MAX:
+        tx.announced.extend(due)
     else:
-        tx.notified = True  # workers search: no need to tell them more
-        await tx.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+        tx.announce_search = True  # workers search: no need to tell them more
+        tx.announced.clear()
 
 
 # -- pausing, resuming, requeueing --------------------------------------------
@@ -424,7 +422,7 @@ async def resume(tx: Transaction, webhook_id: UUID, wake: Callable[[], None]) ->
     )
     count = int(resumed.rowcount or 0)
     if count:
-        await announce(tx, wake)
+        announce(tx, wake)
     return count
 
 
@@ -454,7 +452,7 @@ async def requeue_one(tx: Transaction, delivery_id: UUID, wake: Callable[[], Non
         )
     )
     if status == Status.PENDING:
-        await announce(tx, wake)
+        announce(tx, wake)
     return status
 
 
@@ -481,7 +479,7 @@ async def requeue_failed(
     )
     count = int(changed.rowcount or 0)
     if count and status == Status.PENDING:
-        await announce(tx, wake)
+        announce(tx, wake)
     return count, status
 
 

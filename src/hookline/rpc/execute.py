@@ -146,6 +146,8 @@ async def execute(
             await outbox.record_drafts(services, tx, spec.name, params, ctx.events, profile_id)
     for callback in ctx.after_commit:
         callback()
+    if tx.announce_search or tx.announced:
+        services.tell_workers(None if tx.announce_search else tx.announced)
     if credentials is not None:
         await note_usage(services, identity, credentials.client_ip)
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,8 +18,11 @@ class Transaction:
     postgres: bool
     # Run once the transaction has committed (never on failure).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-    # Whether it has sent NOTIFY for new deliveries (PostgreSQL).
-    notified: bool = False
+    # Deliveries it made due that workers in other processes are told of
+    # once it commits (PostgreSQL; see delivery.notifier): (webhook,
+    # delivery) pairs, or, with ``announce_search``, that they should search.
+    announced: list[tuple[UUID, UUID]] = field(default_factory=list)
+    announce_search: bool = False
     # Whether it changed a webhook: its events then find their webhooks in
     # the database, not in the cache (see hookline.auth.cache).
     webhooks_changed: bool = False
