@@ -1019,9 +1019,7 @@ async def record_sent(conn: Any, results: list[Result], now: datetime) -> None:
     asyncpg connection whose statements are transactions by themselves
     (PostgreSQL; Database.connect_statements): one round trip where a
     transaction of ``record`` takes six."""
-    columns: tuple[list[Any], ...] = tuple([] for _ in range(12))
-    (ids, delivery_ids, attempts, sent_ats, urls, request_headers, request_bodies,
-     statuses, response_headers, response_bodies, durations, batch_sizes) = columns  # fmt: skip
+    rows: list[tuple[Any, ...]] = []
     triggered: dict[UUID, datetime] = {}
     for result in results:
         if result.verdict != Verdict.SENT:
@@ -1030,20 +1028,28 @@ async def record_sent(conn: Any, results: list[Result], now: datetime) -> None:
         answered_headers = (
             None if result.response_headers is None else json.dumps(result.response_headers)
         )
-        for item, doc in zip(result.items, result.bodies, strict=True):
-            ids.append(new_id())
-            delivery_ids.append(item.delivery_id)
-            attempts.append(item.attempts + 1)
-            sent_ats.append(result.sent_at)
-            urls.append(result.url)
-            request_headers.append(sent_headers)
-            request_bodies.append(doc)
-            statuses.append(result.status)
-            response_headers.append(answered_headers)
-            response_bodies.append(result.response_body)
-            durations.append(result.duration_ms)
-            batch_sizes.append(len(result.items))
+        rows.extend(
+            # In the order of the statement's unnest ($1 to $12).
+            (
+                new_id(),
+                item.delivery_id,
+                item.attempts + 1,
+                result.sent_at,
+                result.url,
+                sent_headers,
+                doc,
+                result.status,
+                answered_headers,
+                result.response_body,
+                result.duration_ms,
+                len(result.items),
+            )
+            for item, doc in zip(result.items, result.bodies, strict=True)
+        )
         triggered[result.items[0].webhook.id] = result.sent_at
+    if not rows:
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)]
     await conn.execute(_RECORD_SENT_SQL, *columns, now, list(triggered), list(triggered.values()))
 
 
