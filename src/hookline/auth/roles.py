@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.errors import AuthorizationError, NotFound
@@ -44,6 +45,17 @@ _MEMBER_ROLE = Prepared(
         team_members.c.profile_id == bindparam("profile_id"),
     )
 )
+
+
+def has_role(team_id: Any, profile_id: Any, minimum: Role) -> ColumnElement[bool]:
+    """A condition true where the profile's role in the team is at least
+    ``minimum`` (for statements that check it themselves)."""
+    allowed = [role.value for role in Role if role.at_least(minimum)]
+    return exists().where(
+        team_members.c.team_id == team_id,
+        team_members.c.profile_id == profile_id,
+        or_(*(team_members.c.role == literal(value) for value in allowed)),
+    )
 
 
 async def member_role(conn: AsyncConnection, team_id: UUID, profile_id: UUID) -> Role | None:

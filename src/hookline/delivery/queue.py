@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -38,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.delivery.retry import Verdict, classify, retry_delay
 from hookline.ids import new_id
+from hookline.storage.guarded import InsertWhere
 from hookline.storage.prepared import Prepared
 from hookline.storage.tables import deliveries, delivery_attempts, events, webhooks
 from hookline.storage.transaction import Transaction
@@ -323,15 +325,50 @@ def _event_values(event: EventRow, coalesce_key: str | None) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _guarded_with_event(shape: InsertWhere, count: int) -> Prepared:
+    """A command's guarded insert (see storage.guarded), its event and
+    ``count`` deliveries in one statement, the event and the deliveries
+    written only if the guarded row was (params as ``_insert_with_event``'s).
+    Its rowcount, the deliveries', is zero exactly when the guard refused."""
+    guarded, inserted = shape.guarded_cte()
+    event = insert(events).from_select(
+        list(_EVENT_COLUMNS),
+        select(*(bindparam(f"e_{c}", type_=events.c[c].type) for c in _EVENT_COLUMNS)).where(
+            inserted
+        ),
+    )
+    rows = [
+        select(
+            *(bindparam(f"d{n}_{c}", type_=deliveries.c[c].type) for c in _DELIVERY_COLUMNS)
+        ).where(inserted)
+        for n in range(count)
+    ]
+    source: Any = rows[0] if count == 1 else union_all(*rows)
+    statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
+    return Prepared(statement.add_cte(guarded).add_cte(event.cte("new_event")))
+
+
 async def _write(
     tx: Transaction, event_values: dict[str, Any] | None, rows: list[dict[str, Any]]
 ) -> None:
-    if event_values is None:
-        await _INSERT_DELIVERIES.run_many(tx.conn, rows)
-    elif tx.postgres and 0 < len(rows) <= WITH_EVENT_MAX:
+    fused = tx.postgres and event_values is not None and 0 < len(rows) <= WITH_EVENT_MAX
+    params: dict[str, Any] = {}
+    if fused and event_values is not None:
         params = {f"e_{column}": event_values[column] for column in _EVENT_COLUMNS}
         for n, row in enumerate(rows):
             params.update({f"d{n}_{column}": row[column] for column in _DELIVERY_COLUMNS})
+    pending = tx.pending
+    if pending is not None:
+        if fused and pending.fused is None:
+            # Held back with the command's last insert: sent as one statement.
+            pending.fused = _guarded_with_event(pending.shape, len(rows))
+            pending.fused_params = params
+            return
+        await tx.send_pending(last=False)
+    if event_values is None:
+        await _INSERT_DELIVERIES.run_many(tx.conn, rows)
+    elif fused:
         await _insert_with_event(len(rows)).run(tx.conn, params)
     else:
         await _INSERT_EVENT.run(tx.conn, event_values)

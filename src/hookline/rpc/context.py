@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from hookline.errors import AuthenticationError
 from hookline.events.outbox import EventDraft
 from hookline.rpc.registry import Registry
 from hookline.services import Services
+from hookline.storage.guarded import InsertWhere, Pending, insert_now
 from hookline.storage.transaction import Transaction
 
 
@@ -72,6 +73,21 @@ class Context:
     ) -> None:
         """Raise this command's event in ``team_id``; ``extra`` joins the params."""
         self.events.append(EventDraft(team_id, extra, props, coalesce_key, coalesce_window_s))
+
+    async def insert_last(
+        self,
+        shape: InsertWhere,
+        params: dict[str, Any],
+        refused: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Insert a row where ``shape``'s condition holds, else raise through
+        ``refused``: the handler's last statement. On PostgreSQL it is held
+        back and sent with the rows of the command's event, as one statement
+        (see storage.guarded); elsewhere it runs at once."""
+        if self.tx.postgres and self.tx.pending is None:
+            self.tx.pending = Pending(shape, params, refused)
+        else:
+            await insert_now(self.conn, shape, params, refused)
 
     @property
     def profile_id(self) -> UUID:

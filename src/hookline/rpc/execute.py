@@ -144,6 +144,7 @@ async def execute(
         if spec.webhook and ctx.events:
             profile_id = identity.profile_id if identity is not None else None
             await outbox.record_drafts(services, tx, spec.name, params, ctx.events, profile_id)
+        await tx.send_pending(last=True)
     for callback in ctx.after_commit:
         callback()
     if tx.announce_search or tx.announced:

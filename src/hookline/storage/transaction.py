@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from hookline.storage.guarded import Pending
 
 
 @dataclass
@@ -26,8 +30,18 @@ class Transaction:
     # Whether it changed a webhook: its events then find their webhooks in
     # the database, not in the cache (see hookline.auth.cache).
     webhooks_changed: bool = False
+    # The command's last insert, held back to be sent with its event's rows
+    # (PostgreSQL; see storage.guarded): sent by send_pending.
+    pending: Pending | None = None
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the commit, once however often it is asked."""
         if callback not in self.after_commit:
             self.after_commit.append(callback)
+
+    async def send_pending(self, *, last: bool) -> None:
+        """Send the held-back insert, if any: ``last`` when nothing runs
+        after it in this transaction (it may then go on its own)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await pending.send(self.conn, last=last)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, insert, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, not_, or_, select, update
 
-from hookline.auth.roles import Role, require_role
-from hookline.errors import NotFound, ValidationError
+from hookline.auth.roles import Role, has_role, require_role
+from hookline.errors import ConflictError, NotFound, ValidationError
 from hookline.ids import new_id
 from hookline.rpc.context import Context
 from hookline.rpc.models import Model, Name
 from hookline.rpc.registry import CommandGroup
-from hookline.storage.prepared import Prepared
+from hookline.storage.guarded import InsertWhere
 from hookline.storage.tables import file_libraries, files, profiles, projects
 
 commands = CommandGroup()
@@ -102,13 +102,23 @@ async def load_project(ctx: Context, project_id: UUID, minimum: Role = Role.VIEW
     return Project.model_validate(row._mapping)
 
 
-_INSERT_PROJECT = Prepared(insert(projects))
+# A project, inserted only if the caller may create it: the role check and
+# the insert are one statement (see storage.guarded).
+_INSERT_PROJECT_AS_EDITOR = InsertWhere(
+    projects,
+    ("id", "team_id", "name", "is_pinned", "created_at", "modified_at"),
+    has_role(
+        bindparam("r_team_id", type_=projects.c.team_id.type),
+        bindparam("profile_id", type_=projects.c.team_id.type),
+        Role.EDITOR,
+    ),
+)
 
 
 @commands.command("create-project", params=CreateProject, result=Project, webhook=True)
 async def create_project(ctx: Context, params: CreateProject) -> Project:
     """Create a project in a team (editors and above)."""
-    await require_role(ctx.conn, params.team_id, ctx.profile_id, Role.EDITOR)
+    profile_id = ctx.profile_id
     project = Project(
         id=new_id(),
         team_id=params.team_id,
@@ -117,7 +127,18 @@ async def create_project(ctx: Context, params: CreateProject) -> Project:
         created_at=ctx.now,
         modified_at=ctx.now,
     )
-    await _INSERT_PROJECT.run(ctx.conn, project.model_dump(exclude={"is_default"}))
+
+    async def refused() -> None:
+        await require_role(ctx.conn, params.team_id, profile_id, Role.EDITOR)
+        # The role was granted between the insert and this read.
+        raise ConflictError("concurrent-change", "the team's members changed meanwhile: retry")
+
+    row = project.model_dump(exclude={"is_default"})
+    await ctx.insert_last(
+        _INSERT_PROJECT_AS_EDITOR,
+        _INSERT_PROJECT_AS_EDITOR.params(row, profile_id=profile_id),
+        refused,
+    )
     ctx.emit(params.team_id, id=project.id)
     return project
 
