@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 # Write transactions between two WAL checkpoints on SQLite (SQLite's own
 # automatic checkpoint is at about 1,000 pages; a command writes a few).
 CHECKPOINT_EVERY = 250
-# How long a checkpoint waits for readers, holding writers back meanwhile.
+# Pages in the write-ahead log (64 MB of 4 KB pages) past which a checkpoint
+# has the log started over, and how long it then waits for readers, holding
+# writers back meanwhile.
+RESTART_AFTER_FRAMES = 16_384
 CHECKPOINT_WAIT_MS = 200
 
 
@@ -216,20 +219,26 @@ class Database:
 
     async def _checkpoint(self) -> None:
         """Copy the write-ahead log back into the database file, on the
-        driver's thread, and have the next writer start the log over.
+        driver's thread; once the log holds more than RESTART_AFTER_FRAMES,
+        also have the next writer start it over.
 
-        A PASSIVE checkpoint never waits, and under steady load never
-        completes either (commits land while it copies), so the log was
-        never started over: it grew by every commit of a busy hour (1.7 GB
-        in a 20,000-event run), and each commit appended to it, into new
-        blocks the kernel first zeroes (a fifth of the process's time). A
-        RESTART checkpoint holds writers back while it copies what a few
-        hundred commits wrote (milliseconds; they wait on the driver's
-        thread, not on the event loop) and waits for readers to move on, up
-        to CHECKPOINT_WAIT_MS: past that it gives up, having copied what it
-        could, and the next checkpoint tries again."""
+        A PASSIVE checkpoint never waits, and under steady load it never
+        completes either (commits land while it copies), so the log was never
+        started over: it grew by every commit of a busy hour (1.7 GB in a
+        20,000-event run), and each commit appended to it, into new blocks
+        the kernel first zeroes (a fifth of the process's time then). A
+        RESTART checkpoint holds writers back while it copies what is left
+        (they wait on the driver's thread, not on the event loop) and waits
+        for readers to move on, up to CHECKPOINT_WAIT_MS: past that it gives
+        up, having copied what it could, and a later checkpoint tries again.
+        Started over, the log's file keeps its size, so later commits write
+        into blocks it already has."""
         try:
             async with self.engine.connect() as conn:
+                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                row: Any = result.first()
+                if row is None or row[1] <= RESTART_AFTER_FRAMES:
+                    return
                 await conn.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
                 try:
                     await conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
