@@ -50,6 +50,7 @@ _MEMBER_ROLE = Prepared(
 def has_role(team_id: Any, profile_id: Any, minimum: Role) -> ColumnElement[bool]:
     """A condition true where the profile's role in the team is at least
     ``minimum`` (for statements that check it themselves)."""
+    # Equalities, not IN: a Prepared statement takes no expanding parameters.
     allowed = [role.value for role in Role if role.at_least(minimum)]
     return exists().where(
         team_members.c.team_id == team_id,

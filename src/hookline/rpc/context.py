@@ -15,7 +15,7 @@ from hookline.errors import AuthenticationError
 from hookline.events.outbox import EventDraft
 from hookline.rpc.registry import Registry
 from hookline.services import Services
-from hookline.storage.guarded import InsertWhere, Pending, insert_now
+from hookline.storage.guarded import InsertWhere, Pending
 from hookline.storage.transaction import Transaction
 
 
@@ -84,10 +84,11 @@ class Context:
         ``refused``: the handler's last statement. On PostgreSQL it is held
         back and sent with the rows of the command's event, as one statement
         (see storage.guarded); elsewhere it runs at once."""
+        pending = Pending(shape, params, refused)
         if self.tx.postgres and self.tx.pending is None:
-            self.tx.pending = Pending(shape, params, refused)
+            self.tx.pending = pending
         else:
-            await insert_now(self.conn, shape, params, refused)
+            await pending.send(self.conn, last=False)
 
     @property
     def profile_id(self) -> UUID:

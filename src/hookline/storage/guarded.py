@@ -22,8 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, exists, insert, select
-from sqlalchemy.sql import Executable
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, exists, insert, select
 
 from hookline.storage.prepared import Prepared
 
@@ -46,7 +45,7 @@ class InsertWhere:
             *(bindparam(f"r_{c}", type_=self.table.c[c].type) for c in self.columns)
         ).where(self.condition)
 
-    def statement(self) -> Executable:
+    def statement(self) -> Insert:
         return insert(self.table).from_select(list(self.columns), self.values())
 
     def params(self, row: Mapping[str, Any], **condition: Any) -> dict[str, Any]:
@@ -57,8 +56,7 @@ class InsertWhere:
         """The insert as a data-modifying WITH, and a condition true only if
         it inserted its row (for what must be written with it)."""
         first = self.table.c[self.columns[0]]
-        cte = insert(self.table).from_select(list(self.columns), self.values())
-        guarded = cte.returning(first).cte("guarded")
+        guarded = self.statement().returning(first).cte("guarded")
         return guarded, exists(select(guarded.c[first.name]))
 
 
@@ -87,12 +85,3 @@ class Pending:
         if not touched:
             await self.refused()
             raise RuntimeError("refused() returned")  # it must raise
-
-
-async def insert_now(
-    conn: Any, shape: InsertWhere, params: dict[str, Any], refused: Callable[[], Awaitable[None]]
-) -> None:
-    """Run an ``InsertWhere`` now; raise through ``refused`` if it wrote nothing."""
-    if not await shape.alone.run(conn, params):
-        await refused()
-        raise RuntimeError("refused() returned")  # it must raise
