@@ -184,3 +184,47 @@ async def test_record_sent_writes_what_record_writes(postgres_url: str) -> None:
         '{"n": 0, "text": "é\\u2028"}',
         '{"n": 1, "text": "é\\u2028"}',
     ]
+
+
+async def _deliveries_read_in_full(conn: Any) -> int:
+    """Rows of ``deliveries`` read by sequential scans so far (as the
+    server's statistics count them once flushed)."""
+    await conn.execute("SELECT pg_stat_force_next_flush()")
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables WHERE relname = 'deliveries'"
+        )
+    )
+
+
+@pytest.mark.postgres
+async def test_record_sent_looks_deliveries_up_by_key_however_the_table_grew(
+    postgres_url: str,
+) -> None:
+    """A plan kept from when the table was small (PostgreSQL keeps a
+    prepared statement's generic plan after five runs) would read every row
+    of ``deliveries`` at each run once it has grown; record_sent's are
+    planned at each run, so a grown table is searched by its key."""
+    now = SystemClock().now()
+    db = Database(postgres_url)
+    statements = await db.connect_statements()
+    try:
+        for _ in range(8):  # past the five runs after which a plan is kept
+            await seed_due_deliveries(postgres_url, [now], 2)
+            async with db.write() as conn:
+                taken = await queue.claim(
+                    conn, owner="t", now=now, lease_s=30, limit=10, postgres=True
+                )
+            await queue.record_sent(statements, [sent(taken, now)], now)
+        await seed_due_deliveries(postgres_url, [now], 20_000)
+        (hook,) = await seed_due_deliveries(postgres_url, [now - timedelta(minutes=1)], 2)
+        async with db.write() as conn:
+            taken = await queue.claim(conn, owner="t", now=now, lease_s=30, limit=2, postgres=True)
+        assert {item.webhook.id for item in taken} == {hook}
+        before = await _deliveries_read_in_full(statements)
+        await queue.record_sent(statements, [sent(taken, now)], now)
+        assert await _deliveries_read_in_full(statements) - before < 1_000
+    finally:
+        await statements.close()
+        await db.dispose()

@@ -268,8 +268,14 @@ class Database:
         """An asyncpg connection of its own (PostgreSQL; the caller closes
         it) on which each statement is a transaction by itself, committed as
         any other: for a write that is one statement, one round trip where a
-        transaction takes three (the outcomes of requests that succeeded)."""
-        return await self._connect_asyncpg()
+        transaction takes three (the outcomes of requests that succeeded).
+
+        Its statements are planned at every run (``force_custom_plan``):
+        they join the deliveries they name to a table that may grow from
+        nothing to millions of rows between two analyses, and a plan kept
+        from when it was small (PostgreSQL keeps a prepared statement's
+        generic plan after five runs) reads the whole table at every run."""
+        return await self._connect_asyncpg(plan_cache_mode="force_custom_plan")
 
     async def _connect_asyncpg(self, **server_settings: str) -> Any:
         if self.is_sqlite:
