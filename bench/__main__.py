@@ -111,24 +111,39 @@ async def run(
             figures["ceiling_eps"] = summarize(
                 [await ctx.ceiling(sizes.events) for _ in range(sizes.runs)]
             )
-            figures["relay_eps"] = summarize(
-                [await ctx.relay(sizes.events) for _ in range(sizes.runs)]
-            )
             figures["sqlite_record_floor_us"] = summarize(
                 [ctx.record_floor(sizes.events) for _ in range(sizes.runs)]
             )
             figures["celery_eps"] = summarize(
                 [await ctx.celery_throughput(sizes.events) for _ in range(sizes.runs)]
             )
+            relays: list[float] = []
             for db in ("sqlite", "postgresql", "postgresql_serve"):
+                # One event per request, each run paired with a relay run
+                # taken just before it: the relay's figure drifted by half
+                # between runs minutes apart, more than Hookline's did, and a
+                # ratio of medians taken apart measured that drift too.
+                paired, ones = [], []
+                for _ in range(sizes.runs):
+                    paired.append(await ctx.relay(sizes.events))
+                    ones.append(await ctx.hookline_throughput(db, sizes.events, 1))
+                relays += paired
+                figures[f"relay_paired_{db}_eps"] = summarize(paired)
+                figures[f"hookline_{db}_batch1_eps"] = summarize(ones)
+                figures[f"hookline_{db}_per_relay"] = summarize(
+                    [h / r for r, h in zip(paired, ones, strict=True)]
+                )
                 # PostgreSQL with serve's own worker: one event per request only.
                 batches = sizes.batch_sizes if db != "postgresql_serve" else (1,)
                 for batch in batches:
+                    if batch == 1:
+                        continue
                     values = [
                         await ctx.hookline_throughput(db, sizes.events, batch)
                         for _ in range(sizes.runs)
                     ]
                     figures[f"hookline_{db}_batch{batch}_eps"] = summarize(values)
+            figures["relay_eps"] = summarize(relays)
         if wanted("isolation"):
             for db in ("sqlite", "postgresql"):
                 # Each run pairs a solo run with one beside the dead endpoint,
@@ -159,18 +174,27 @@ async def run(
                     ]
                 )
         if wanted("latency"):
-            for who in (
+            # Run by run, Celery and each Hookline set-up in turn, so that
+            # a run's ratios compare figures taken within a minute.
+            sides = (
+                "celery",
                 "hookline_sqlite",
                 "hookline_postgresql",
                 "hookline_postgresql_serve",
-                "celery",
-            ):
-                runs = [
-                    await ctx.latency(who, sizes.latency_rate, sizes.latency_seconds)
-                    for _ in range(sizes.runs)
-                ]
+            )
+            taken: dict[str, list[dict[str, float]]] = {who: [] for who in sides}
+            for _ in range(sizes.runs):
+                for who in sides:
+                    taken[who].append(
+                        await ctx.latency(who, sizes.latency_rate, sizes.latency_seconds)
+                    )
+            for who, runs in taken.items():
                 for pct in ("p50", "p95", "p99"):
                     figures[f"latency_{who}_{pct}_ms"] = summarize([r[pct] for r in runs])
+                if who != "celery":
+                    figures[f"latency_{who}_per_celery_p99"] = summarize(
+                        [r["p99"] / c["p99"] for c, r in zip(taken["celery"], runs, strict=True)]
+                    )
         if wanted("api"):
             # Both as `hookline serve` runs by default, worker included: the
             # same set-up on either database, with nothing else starting up.

@@ -155,7 +155,12 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
         " command and posts its event on (`bench/relay.py`), and a Celery worker with Redis"
         " (the peer, default prefork pool and concurrency, as Celery's documentation"
         f" advises). Each figure is the median of {sizes['runs']} runs; the spread is"
-        f" min - max. Raw figures: `bench/results/{result.get('file', date + '.json')}`."
+        " min - max. A bar whose two figures come from different stacks is the median of"
+        " ratios taken run by run, each Hookline run right after its baseline's (end to"
+        " end after a relay run, latency after a Celery run, delivery alone after a"
+        " ceiling run, beside a dead webhook after a solo run): the baselines' speed moved"
+        " by up to half between runs minutes apart, more than Hookline's did."
+        f" Raw figures: `bench/results/{result.get('file', date + '.json')}`."
     )
     lines = ["# Performance", "", text + _parts(result)]
     generator = result.get("load_generator")

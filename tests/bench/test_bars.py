@@ -49,6 +49,27 @@ def test_each_bar_is_met_the_way_its_target_reads() -> None:
     assert all(set(b) == {"name", "value", "target", "met"} for b in computed.values())
 
 
+def test_paired_figures_give_the_median_of_their_pairs_ratios() -> None:
+    """A relay run taken just before each Hookline run: the bar is the
+    median of the pairs' ratios, not the ratio of the two medians (which
+    would count the baseline's drift between runs)."""
+    relay = [4000.0, 2000.0, 3000.0]
+    hookline = [1000.0, 900.0, 600.0]
+    ratios = [h / r for r, h in zip(relay, hookline, strict=True)]  # .25 .45 .2
+    figures = {
+        "relay_eps": {"median": 3000.0},
+        "hookline_sqlite_batch1_eps": {"median": 900.0},
+        "hookline_sqlite_per_relay": {"median": sorted(ratios)[1]},
+    }
+    computed = {b["name"]: b for b in bars.compute(figures)}
+    bar = computed["end to end (create-project → delivered) ÷ relay, sqlite"]
+    assert bar["value"] == 0.25 and bar["met"] is False
+    del figures["hookline_sqlite_per_relay"]  # a results file from before the pairs
+    computed = {b["name"]: b for b in bars.compute(figures)}
+    bar = computed["end to end (create-project → delivered) ÷ relay, sqlite"]
+    assert bar["value"] == 0.3 and bar["met"] is True
+
+
 def test_the_page_shows_before_and_now_side_by_side(tmp_path: Path) -> None:
     before = json.loads(report.BEFORE.read_text())
     now = {
