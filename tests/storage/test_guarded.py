@@ -5,6 +5,7 @@ transaction block, and stay atomic."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,9 @@ from hookline.errors import NotFound
 from hookline.ids import new_id
 from hookline.services import Services
 from hookline.storage import prepared
+from hookline.storage.database import LazyConnection
 from hookline.storage.guarded import InsertWhere, Pending
+from hookline.storage.statements import StatementPool
 from hookline.storage.tables import deliveries, events, teams
 from hookline.storage.transaction import Transaction
 from tests.helpers import ApiFactory, team_with_members
@@ -58,11 +61,8 @@ class Control:
     def _log(self, record: Any) -> None:
         self.sent.append(record.query.strip().rstrip(";").upper())
 
-    def begun(self) -> bool:
-        """Whether a transaction block is open on the server."""
-        return self.adapted._transaction is not None  # type: ignore[union-attr]
-
-    def stop(self) -> list[str]:
+    async def stop(self) -> list[str]:
+        await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
         self.adapted._connection.remove_query_logger(self._log)  # type: ignore[union-attr]
         return self.sent
 
@@ -90,29 +90,47 @@ async def pg(services: Services) -> AsyncIterator[Services]:
     yield services
 
 
-async def test_a_last_statement_alone_goes_without_begin_and_commit(pg: Services) -> None:
+async def test_a_last_statement_alone_goes_without_begin_and_commit(
+    pg: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = log_statements(pg, monkeypatch)
     row = team_row()
     async with pg.db.write() as conn:
-        control = Control(conn)
         tx = Transaction(conn, NOW, postgres=True)
         tx.pending = Pending(TEAM_IF, TEAM_IF.params(row, allowed="yes"), refused)
         await tx.send_pending(last=True)
-        assert not control.begun()
-    assert control.stop() == []  # no BEGIN, no COMMIT
+        assert isinstance(conn, LazyConnection) and conn.idle
+        assert conn.sync_connection is None  # none taken from the engine
+    # The insert alone: no BEGIN, no COMMIT.
+    assert [s.split()[0] for s in sent] == ["INSERT"]
     assert await count(pg, teams) == 1
+
+
+def log_statements(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the connections kept for statements alone send from now on."""
+    assert services.db.statements is not None
+    sent: list[str] = []
+    run = StatementPool.run
+
+    async def logged(self: StatementPool, sql: str, values: Any) -> int:
+        sent.append(sql.strip())
+        return await run(self, sql, values)
+
+    monkeypatch.setattr(StatementPool, "run", logged)
+    return sent
 
 
 async def test_a_statement_after_others_joins_their_transaction(pg: Services) -> None:
     first, second = team_row(), team_row()
     with pytest.raises(RuntimeError):
         async with pg.db.write() as conn:
-            control = Control(conn)
             tx = Transaction(conn, NOW, postgres=True)
             await TEAM_IF.alone.run(conn, TEAM_IF.params(first, allowed="yes"))
+            control = Control(conn)  # begun by that first statement
             tx.pending = Pending(TEAM_IF, TEAM_IF.params(second, allowed="yes"), refused)
             await tx.send_pending(last=True)
             raise RuntimeError("the command failed after both")
-    assert control.stop() == ["BEGIN", "ROLLBACK"]
+    assert await control.stop() == ["ROLLBACK"]
     assert await count(pg, teams) == 0  # both rolled back
 
 
@@ -153,19 +171,20 @@ async def test_a_failing_last_statement_writes_none_of_its_parts(pg: Services) -
     }
     with pytest.raises(exc.IntegrityError):
         async with pg.db.write() as conn:
-            control = Control(conn)
             tx = Transaction(conn, NOW, postgres=True)
             tx.pending = pending
             await tx.send_pending(last=True)
-    assert control.stop() == []
+    assert isinstance(conn, LazyConnection) and conn.idle  # it went alone
     assert (await count(pg, teams), await count(pg, events), await count(pg, deliveries)) == (
         0,
         0,
         0,
     )
-    # The connection went back to the pool usable.
+    # The connection it went on is still usable.
     async with pg.db.write() as conn:
-        await TEAM_IF.alone.run(conn, TEAM_IF.params(team_row(), allowed="yes"))
+        tx = Transaction(conn, NOW, postgres=True)
+        tx.pending = Pending(TEAM_IF, TEAM_IF.params(team_row(), allowed="yes"), refused)
+        await tx.send_pending(last=True)
     assert await count(pg, teams) == 1
 
 
@@ -230,13 +249,14 @@ async def test_create_project_with_a_token_is_one_statement(
     start = Adapter._start_transaction
 
     async def counted(self: Any) -> None:
-        if not self.autocommit:  # else it opens nothing
-            begun.append("BEGIN")
+        begun.append("BEGIN")
         await start(self)
 
     monkeypatch.setattr(Adapter, "_start_transaction", counted)
+    sent = log_statements(pg, monkeypatch)
     made = await program.call("create-project", {"teamId": team["id"], "name": "one"})
     assert begun == []
+    assert [s.split()[0] for s in sent] == ["WITH"]  # the project, its event and delivery
     async with pg.db.read() as conn:
         event = await conn.scalar(
             select(events.c.id).where(events.c.props["id"].as_string() == made["id"])

@@ -55,6 +55,7 @@ async def test_rows_round_trip_like_sqlalchemy(services: Services) -> None:
             # The fast path is the one under test here.
             assert await prepared._inline(conn) is not None
         else:
+            await conn.begun()  # type: ignore[attr-defined]  # begun at a first statement
             assert prepared._postgres(conn) is not None
         await INSERT_TEAM.run(conn, team)
         await INSERT_EVENT.run_many(

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 
 from hookline.settings import normalize_database_url
 from hookline.storage import sqlite_driver
+
+if TYPE_CHECKING:
+    from hookline.storage.statements import StatementPool
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,13 @@ class Database:
         # SQLite: the connection short write transactions use, kept open
         # (writers take turns anyway; see write).
         self._inline_writer: AsyncConnection | None = None
+        # PostgreSQL: connections for a write whose only statement is its
+        # last (see storage.statements), opened as they are needed.
+        self.statements: StatementPool | None = None
+        if not self.is_sqlite:
+            from hookline.storage.statements import StatementPool
+
+            self.statements = StatementPool(asyncpg_dsn(self.url), pool_size, self.engine.dialect)
 
     def _create_engine(self, pool_size: int) -> AsyncEngine:
         if not self.is_sqlite:
@@ -166,8 +176,16 @@ class Database:
         inline on the event loop (see sqlite_driver); one that may touch
         many rows says ``bulk`` and runs them on the driver's thread."""
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
+            # Begun at its first statement: a command whose only statement
+            # is its last sends it alone, on a connection of ``statements``
+            # (see Prepared.run_last), and takes none from the engine.
+            lazy = LazyConnection(self.engine, inline=False, statements=self.statements)
+            try:
+                yield lazy
+            except BaseException:
+                await lazy.finish(commit=False)
+                raise
+            await lazy.finish(commit=True)
             return
         async with self._write_lock.held(urgent):
             if bulk:
@@ -295,11 +313,11 @@ class Database:
         only time it holds the loop is the query's own, far less than a hop
         to the driver's thread for the lookups most commands make. A read
         that may scan many rows says ``bulk`` and runs on the thread."""
-        conn = LazyRead(self.engine, inline=self.is_sqlite and not bulk)
+        conn = LazyConnection(self.engine, inline=self.is_sqlite and not bulk)
         try:
             yield conn
         finally:
-            await conn.finish()
+            await conn.finish(commit=False)
 
     async def dispose(self) -> None:
         if self._checkpoint_task is not None:
@@ -307,6 +325,8 @@ class Database:
         if self._inline_writer is not None:
             await self._inline_writer.close()
             self._inline_writer = None
+        if self.statements is not None:
+            await self.statements.close()
         await self.engine.dispose()
 
 
@@ -334,32 +354,45 @@ def _adapted(conn: AsyncConnection) -> Any:
     return conn.sync_connection.connection.dbapi_connection
 
 
-class LazyRead(AsyncConnection):
-    """A read transaction that takes a connection and begins only when its
-    first statement runs (see Database.read)."""
+class LazyConnection(AsyncConnection):
+    """A transaction that takes a connection and begins only when its first
+    statement runs (see Database.read and, on PostgreSQL, Database.write).
+    Until then, ``statements`` (PostgreSQL writes) may run a last statement
+    alone in its place (see Prepared.run_last)."""
 
-    def __init__(self, engine: AsyncEngine, *, inline: bool) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, inline: bool, statements: StatementPool | None = None
+    ) -> None:
         super().__init__(engine)
         self._inline = inline
-        self._reading: AsyncTransaction | None = None
+        self._open: AsyncTransaction | None = None
+        self.statements = statements
+
+    @property
+    def idle(self) -> bool:
+        """Whether no statement has run in it (no connection is taken)."""
+        return self._open is None
 
     async def begun(self) -> None:
         """Begin now, if the transaction has not begun yet."""
-        if self._reading is not None:
+        if self._open is not None:
             return
+        self.statements = None  # a statement ran: the rest join its transaction
         await self.start()
         if self._inline:
             adapted = _adapted(self)
             adapted.inline = True
-        self._reading = await self.begin().start()
+        self._open = await self.begin().start()
 
-    async def finish(self) -> None:
-        """End the transaction, if one began, and give the connection back."""
+    async def finish(self, *, commit: bool) -> None:
+        """End the transaction, if one began (committed with ``commit``,
+        else rolled back), and give the connection back."""
+        self.statements = None
         if self.sync_connection is None:
             return
         try:
-            if self._reading is not None and self._reading.is_active:
-                await self._reading.rollback()
+            if self._open is not None and self._open.is_active:
+                await (self._open.commit() if commit else self._open.rollback())
         finally:
             if self._inline:
                 adapted = _adapted(self)

@@ -106,20 +106,16 @@ class Prepared:
     async def run_last(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
         """``run`` for the last statement of a write transaction. On
         PostgreSQL, when no statement has run in the transaction yet, it is
-        sent on its own, outside a transaction block: the server runs a
+        sent on its own, outside a transaction block, on a connection kept
+        for such statements (see storage.statements): the server runs a
         single statement atomically and commits it at once, so BEGIN and
-        COMMIT (two round trips) are not needed. Nothing may run after it."""
-        adapted = _postgres(conn)
-        if adapted is None or adapted._transaction is not None:
+        COMMIT (two round trips) are not needed, nor a connection of the
+        engine's. Nothing may run after it."""
+        alone = getattr(conn, "statements", None)
+        if alone is None or not getattr(conn, "idle", False):
             return await self.run(conn, params)
-        compiled = self._compile(conn.dialect, frozenset(params))
-        values = _positional(compiled, params)
-        adapted.autocommit = True
-        try:
-            cursor = await _pg_run(conn, adapted, compiled.sql, values, False)
-        finally:
-            adapted.autocommit = False
-        return int(cursor.rowcount)
+        compiled = self._compile(conn.engine.dialect, frozenset(params))
+        return int(await alone.run(compiled.sql, _positional(compiled, params)))
 
     async def run_many(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run it once per row (every row with the same names)."""
