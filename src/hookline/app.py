@@ -14,12 +14,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from hookline.delivery.queue import queue_depth
 from hookline.delivery.service import Worker
 from hookline.logs import AccessLogMiddleware
 from hookline.oauth import endpoints as oauth
-from hookline.rpc import docs
+from hookline.rpc import direct, docs
 from hookline.rpc.commands import build_registry
 from hookline.rpc.transport import rpc_endpoint
 from hookline.services import Services, freeze_startup_heap
@@ -91,6 +92,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+class HooklineApp(Starlette):
+    """Starlette, with commands served first on a path of their own (see
+    rpc.direct)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = direct.command_name(scope)
+        if name is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await direct.serve(self, name, scope, receive, send)
+
+
 def create_app(
     settings: Settings, *, services: Services | None = None, run_worker: bool = False
 ) -> Starlette:
@@ -123,7 +136,7 @@ def create_app(
             if owned:
                 await app.state.services.close()
 
-    app = Starlette(
+    app = HooklineApp(
         routes=[
             *(
                 Route(path, rpc_endpoint, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])

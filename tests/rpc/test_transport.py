@@ -202,3 +202,48 @@ async def test_nul_characters_are_bad_params_not_database_errors(
         "login-with-password", {"email": "a\u0000@example.com", "password": "x" * 8}
     )
     assert status == 400 and body["details"][0]["field"] == "email"
+
+
+async def test_a_failure_around_the_endpoint_is_500_without_traceback(
+    api: Api, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands skip Starlette's error middleware (rpc.direct): what fails
+    outside the endpoint's own handling still answers a 500 of ours."""
+    from hookline.rpc import direct
+
+    async def broken(request: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(direct, "rpc_endpoint", broken)
+    with caplog.at_level(logging.ERROR, logger="hookline.rpc"):
+        response = await api.client.post("/api/rpc/command/get-profile", json={})
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "internal",
+        "code": "unexpected-error",
+        "hint": "something went wrong on our side; it is logged",
+    }
+    assert "secret internals" not in response.text
+    assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+
+
+async def test_paths_beside_the_commands_are_the_routers(api: Api) -> None:
+    """Only ``<prefix><name>`` with a route's methods goes the direct way;
+    the rest is answered as the router answers it."""
+    assert (await api.client.options("/api/rpc/command/get-profile")).status_code == 405
+    for path in ("/api/rpc/command/", "/api/rpc/command/get-profile/x", "/api/rpc/commandx"):
+        assert (await api.client.get(path)).status_code == 404, path
+    response = await api.client.get("/api/main/methods/get-profile")
+    assert response.status_code == 200 and response.json()["fullname"] == "Anonymous User"
+
+
+async def test_commands_are_in_the_access_log(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="hookline.access"):
+        await api.client.post("/api/rpc/command/get-profile?token=x", json={})
+    (record,) = [r for r in caplog.records if r.name == "hookline.access"]
+    assert (record.method, record.path, record.status, record.command) == (  # type: ignore[attr-defined]
+        "POST",
+        "/api/rpc/command/get-profile",
+        200,
+        "get-profile",
+    )
