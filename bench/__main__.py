@@ -134,10 +134,8 @@ async def run(
                     [h / r for r, h in zip(paired, ones, strict=True)]
                 )
                 # PostgreSQL with serve's own worker: one event per request only.
-                batches = sizes.batch_sizes if db != "postgresql_serve" else (1,)
-                for batch in batches:
-                    if batch == 1:
-                        continue
+                batches = sizes.batch_sizes if db != "postgresql_serve" else ()
+                for batch in (b for b in batches if b != 1):
                     values = [
                         await ctx.hookline_throughput(db, sizes.events, batch)
                         for _ in range(sizes.runs)

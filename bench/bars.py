@@ -47,13 +47,6 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
     return top / bottom if top is not None and bottom else None
 
 
-def _paired(med: Median, key: str) -> float | None:
-    """The median of ratios taken run by run, each of two figures measured
-    one right after the other; results from before those pairs were taken
-    have none, and their bar is the ratio of the two medians."""
-    return med(key)
-
-
 SPECS = (
     Spec(
         "anonymous get-profile ÷ /healthz, same client",
@@ -76,8 +69,10 @@ SPECS = (
         "≥",
         0.30,
         ("sqlite", "postgresql", "postgresql_serve"),
+        # The median of the pairs' ratios; a results file from before the
+        # pairs has none, and its bar is the ratio of the two medians.
         lambda med, db: (
-            _paired(med, f"hookline_{db}_per_relay")
+            med(f"hookline_{db}_per_relay")
             or _ratio(med(f"hookline_{db}_batch1_eps"), med("relay_eps"))
         ),
         "hookline_{db}_batch1_eps",
@@ -104,7 +99,7 @@ SPECS = (
         0.50,
         ("sqlite", "postgresql", "postgresql_serve"),
         lambda med, db: (
-            _paired(med, f"latency_hookline_{db}_per_celery_p99")
+            med(f"latency_hookline_{db}_per_celery_p99")
             or _ratio(med(f"latency_hookline_{db}_p99_ms"), med("latency_celery_p99_ms"))
         ),
         "latency_hookline_{db}",

@@ -18,9 +18,8 @@ from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from hookline.errors import InternalError
 from hookline.logs import AccessLogMiddleware
-from hookline.rpc.transport import error_response, rpc_endpoint
+from hookline.rpc.transport import error_response, rpc_endpoint, unexpected_error
 
 log = logging.getLogger("hookline.rpc")
 
@@ -60,10 +59,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         # around it (sending the answer, say).
         log.exception("request failed", extra={"path": scope["path"]})
         if not started:
-            failed = InternalError(
-                "unexpected-error", "something went wrong on our side; it is logged"
-            )
-            await error_response(failed, False)(scope, receive, send)
+            await error_response(unexpected_error(), False)(scope, receive, send)
 
 
 serve_command: Any = AccessLogMiddleware(_serve)

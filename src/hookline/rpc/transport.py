@@ -68,6 +68,11 @@ def encode_result(spec_result: Any, adapter: Any, transit: bool) -> Response:
     return Response(codec.encode_json(data), media_type=codec.JSON)
 
 
+def unexpected_error() -> InternalError:
+    """What a caller is told of a failure of ours (the details are logged)."""
+    return InternalError("unexpected-error", "something went wrong on our side; it is logged")
+
+
 def error_response(error: HooklineError, transit: bool) -> Response:
     body = error.to_dict()
     content = codec.encode_transit(body) if transit else codec.encode_json(body)
@@ -203,6 +208,6 @@ async def rpc_endpoint(request: Request) -> Response:
         log.exception("command failed", extra={"command": name})
         request.state.error_code = "unexpected-error"
         return error_response(
-            InternalError("unexpected-error", "something went wrong on our side; it is logged"),
+            unexpected_error(),
             transit,
         )

@@ -383,7 +383,6 @@ class LazyConnection(AsyncConnection):
         """Begin now, if the transaction has not begun yet."""
         if self._open is not None:
             return
-        self.statements = None  # a statement ran: the rest join its transaction
         await self.start()
         if self._inline:
             adapted = _adapted(self)
