@@ -46,8 +46,10 @@ class Claimer:
         self.named: dict[UUID, UUID] = {}
         # Set while the LISTEN connection is up (PostgreSQL).
         self.listening = asyncio.Event()
-        # The asyncpg connection that leases named deliveries, while open.
-        self._leasing: Any = None
+        # The asyncpg connections that lease (PostgreSQL), while open: one
+        # for searches, one planned for looking named deliveries up by key
+        # (Database.connect_async_commits).
+        self._leasing: dict[bool, Any] = {}
 
     async def run(self) -> None:
         backoff = 0.5
@@ -132,28 +134,38 @@ class Claimer:
         now = self.services.clock.now()
         lease_s = self.services.settings.delivery_lease_s
         return await self._on_leasing(
-            lambda conn: queue.claim_named(conn, ids, owner=self.owner, now=now, lease_s=lease_s)
+            lambda conn: queue.claim_named(conn, ids, owner=self.owner, now=now, lease_s=lease_s),
+            by_key=True,
         )
 
-    async def _on_leasing(self, lease: Callable[[Any], Awaitable[list[Claimed]]]) -> list[Claimed]:
-        """Run ``lease`` on the leasing connection (PostgreSQL), opened when
+    async def _on_leasing(
+        self, lease: Callable[[Any], Awaitable[list[Claimed]]], *, by_key: bool = False
+    ) -> list[Claimed]:
+        """Run ``lease`` on a leasing connection (PostgreSQL), opened when
         first needed and kept: each statement on it is a transaction by
         itself, whose commit does not wait for the disk
         (Database.connect_async_commits). Closed when a lease fails, to be
         opened again by the next."""
-        if self._leasing is None:
-            self._leasing = await self.services.db.connect_async_commits()
+        conn = self._leasing.get(by_key)
+        if conn is None:
+            conn = self._leasing[by_key] = await self.services.db.connect_async_commits(
+                by_key=by_key
+            )
         try:
-            return await lease(self._leasing)
+            return await lease(conn)
         except BaseException:
-            await self.close()
+            await self._close(by_key)
             raise
 
-    async def close(self) -> None:
-        leasing, self._leasing = self._leasing, None
-        if leasing is not None:
+    async def _close(self, by_key: bool) -> None:
+        conn = self._leasing.pop(by_key, None)
+        if conn is not None:
             with contextlib.suppress(Exception):
-                await leasing.close(timeout=5)
+                await conn.close(timeout=5)
+
+    async def close(self) -> None:
+        for by_key in list(self._leasing):
+            await self._close(by_key)
 
     async def listen(self) -> None:
         """LISTEN for commits that made deliveries due (PostgreSQL)."""

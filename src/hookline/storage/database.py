@@ -39,6 +39,18 @@ CHECKPOINT_EVERY = 250
 # writers back meanwhile.
 RESTART_AFTER_FRAMES = 16_384
 CHECKPOINT_WAIT_MS = 200
+# Planner settings of the asyncpg connections whose statements look rows up
+# by key in tables that grow from nothing between two analyses: nested loops
+# over index lookups, whatever the statistics say (see connect_statements).
+# A plan that has no other way than a disabled one (a small table without a
+# fitting index, read in full) is costed past JIT compilation's threshold:
+# compiling it took 200-400 ms a run, so JIT is off too.
+INDEX_LOOKUPS_ONLY = {
+    "enable_seqscan": "off",
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "jit": "off",
+}
 
 
 class PriorityLock:
@@ -269,7 +281,7 @@ class Database:
         finally:
             self._checkpoint_task = None
 
-    async def connect_async_commits(self) -> Any:
+    async def connect_async_commits(self, *, by_key: bool = False) -> Any:
         """An asyncpg connection of its own (PostgreSQL; the caller closes it)
         on which each statement is a transaction by itself, acknowledged
         without waiting for the disk: one round trip a statement, no flush,
@@ -279,8 +291,14 @@ class Database:
         never data: the worker's leases. A lost lease leaves its delivery
         claimable again, to be sent a second time (at least once, as when a
         lease expires); later commits that wait for the disk take every
-        earlier one with them."""
-        return await self._connect_asyncpg(synchronous_commit="off")
+        earlier one with them.
+
+        ``by_key``: for statements that look rows up by key only, planned as
+        ``connect_statements``' are. Not for a search: one whose only way
+        through a small table is a sequential scan is planned as if every
+        way were as bad, and may walk a whole index instead."""
+        settings = INDEX_LOOKUPS_ONLY if by_key else {}
+        return await self._connect_asyncpg(synchronous_commit="off", **settings)
 
     async def connect_statements(self) -> Any:
         """An asyncpg connection of its own (PostgreSQL; the caller closes
@@ -297,9 +315,7 @@ class Database:
         grown; planning at every run instead chose the same hash join for
         batches of a few hundred, and cost the worker a seventh of its
         rate."""
-        return await self._connect_asyncpg(
-            enable_seqscan="off", enable_hashjoin="off", enable_mergejoin="off"
-        )
+        return await self._connect_asyncpg(**INDEX_LOOKUPS_ONLY)
 
     async def _connect_asyncpg(self, **server_settings: str) -> Any:
         if self.is_sqlite:
