@@ -284,3 +284,27 @@ async def test_claim_named_looks_deliveries_up_by_key_beside_a_backlog(
     finally:
         await leasing.close()
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_claim_named_looks_deliveries_up_by_key_from_its_first_run(
+    postgres_url: str,
+) -> None:
+    """Planned for the values of its first runs, the statement could still
+    pick the due index when the backlog was there first; its connection
+    keeps one plan, made without the values."""
+    now = SystemClock().now()
+    await seed_due_deliveries(postgres_url, [now - timedelta(minutes=1)], 2_000)
+    db = Database(postgres_url)
+    leasing = await db.connect_async_commits(by_key=True)
+    try:
+        for _ in range(3):
+            hooks = await seed_due_deliveries(postgres_url, [now], 1)
+            ids = await _delivery_ids(postgres_url, hooks)
+            before = await _deliveries_rows_read(leasing)
+            taken = await queue.claim_named(leasing, ids, owner="t", now=now, lease_s=30)
+            assert [item.delivery_id for item in taken] == ids
+            assert await _deliveries_rows_read(leasing) - before < 100
+    finally:
+        await leasing.close()
+        await db.dispose()

@@ -87,12 +87,17 @@ class Claimer:
                 self.room.in_claim(hook, size)
             if len(claimed) < limit:
                 await wait_for(wakeup, POLL_S)
-                if len(claimed) > 1:
+                if len(claimed) > 1 and search:
                     # Commits are coming faster than one claim each: let them
                     # gather for as long as the claim took (up to a limit),
                     # so claiming takes at most about half the time and the
                     # write lock is not taken as often as the API takes it.
                     # At a lower rate each is claimed as soon as announced.
+                    # Named deliveries (PostgreSQL; SQLite always searches)
+                    # are leased by key, with no lock the API waits for:
+                    # they never wait, since the wait also held back every
+                    # delivery named meanwhile (p99 from answer to receipt
+                    # 16-27 ms with it, 9-10 ms without, at 200 events/s).
                     took = time.monotonic() - began
                     await wait_for(self.stopping, min(took, CLAIM_GATHER_S))
 

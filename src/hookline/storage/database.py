@@ -41,15 +41,19 @@ RESTART_AFTER_FRAMES = 16_384
 CHECKPOINT_WAIT_MS = 200
 # Planner settings of the asyncpg connections whose statements look rows up
 # by key in tables that grow from nothing between two analyses: nested loops
-# over index lookups, whatever the statistics say (see connect_statements).
-# A plan that has no other way than a disabled one (a small table without a
-# fitting index, read in full) is costed past JIT compilation's threshold:
-# compiling it took 200-400 ms a run, so JIT is off too.
+# over index lookups, whatever the statistics say (see connect_statements),
+# in one plan per statement made without its parameters' values (planned
+# for the values of a run, a lease by key picked a partial index whose
+# condition those values met, and read all of it). A plan that has no other
+# way than a disabled one (a small table without a fitting index, read in
+# full) is costed past JIT compilation's threshold: compiling it took
+# 200-400 ms a run, so JIT is off too.
 INDEX_LOOKUPS_ONLY = {
     "enable_seqscan": "off",
     "enable_hashjoin": "off",
     "enable_mergejoin": "off",
     "jit": "off",
+    "plan_cache_mode": "force_generic_plan",
 }
 
 
