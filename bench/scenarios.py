@@ -165,7 +165,7 @@ class Context:
         own_worker = db != "postgresql" and not separate_worker
         db = "postgresql" if db.startswith("postgresql") else db
         port = free_port()
-        data = self.work / f"hookline-{port}"
+        data = self.work / f"hookline-{port}-{time.monotonic_ns()}"
         data.mkdir()
         database: str | None = None
         env = base_env(
