@@ -186,15 +186,19 @@ async def test_record_sent_writes_what_record_writes(postgres_url: str) -> None:
     ]
 
 
-async def _deliveries_read_in_full(conn: Any) -> int:
-    """Rows of ``deliveries`` read by sequential scans so far (as the
-    server's statistics count them once flushed)."""
+async def _counted(conn: Any, query: str) -> int:
+    """A count from the server's statistics, once this connection's own
+    have been flushed to them."""
     await conn.execute("SELECT pg_stat_force_next_flush()")
     await conn.execute("SELECT pg_stat_clear_snapshot()")
-    return int(
-        await conn.fetchval(
-            "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables WHERE relname = 'deliveries'"
-        )
+    return int(await conn.fetchval(query))
+
+
+async def _deliveries_read_in_full(conn: Any) -> int:
+    """Rows of ``deliveries`` read by sequential scans so far."""
+    return await _counted(
+        conn,
+        "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables WHERE relname = 'deliveries'",
     )
 
 
@@ -233,14 +237,11 @@ async def test_record_sent_looks_deliveries_up_by_key_however_the_table_grew(
 
 async def _deliveries_rows_read(conn: Any) -> int:
     """Rows and index entries of ``deliveries`` read so far, by any scan."""
-    await conn.execute("SELECT pg_stat_force_next_flush()")
-    await conn.execute("SELECT pg_stat_clear_snapshot()")
-    return int(
-        await conn.fetchval(
-            "SELECT coalesce(t.seq_tup_read, 0) + coalesce(sum(i.idx_tup_read), 0)"
-            " FROM pg_stat_user_tables t JOIN pg_stat_user_indexes i USING (relid)"
-            " WHERE t.relname = 'deliveries' GROUP BY t.seq_tup_read"
-        )
+    return await _counted(
+        conn,
+        "SELECT coalesce(t.seq_tup_read, 0) + coalesce(sum(i.idx_tup_read), 0)"
+        " FROM pg_stat_user_tables t JOIN pg_stat_user_indexes i USING (relid)"
+        " WHERE t.relname = 'deliveries' GROUP BY t.seq_tup_read",
     )
 
 

@@ -312,9 +312,9 @@ class Database:
 
         Its statements look rows up by key (the deliveries they name), in a
         table that may grow from nothing to millions of rows between two
-        analyses: they are planned with nested loops over index lookups
-        only. PostgreSQL keeps a prepared statement's plan after five runs,
-        and one made while the table was small (a hash join over a
+        analyses: they are planned once, with nested loops over index
+        lookups only (INDEX_LOOKUPS_ONLY). With the planner's usual choices,
+        a plan kept from when the table was small (a hash join over a
         sequential scan) read the whole table at every run once it had
         grown; planning at every run instead chose the same hash join for
         batches of a few hundred, and cost the worker a seventh of its
