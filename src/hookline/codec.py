@@ -69,6 +69,14 @@ def _finite(number: float) -> float:
     return number
 
 
+def _finite_float(text: str) -> float:
+    return _finite(float(text))
+
+
+# One decoder for every body: json.loads given options builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def _from_transit(value: Any) -> Any:
     """Transit values as the JSON-shaped data a JSON body gives: ids and
     instants become their JSON strings, so they may sit anywhere in a document
@@ -157,9 +165,7 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
             ) from None
     else:
         try:
-            data = json.loads(
-                text, parse_constant=_refuse_constant, parse_float=lambda s: _finite(float(s))
-            )
+            data = _DECODER.decode(text)
         except ValueError:
             raise ValidationError("malformed-json", "the body is not valid JSON") from None
     if not isinstance(data, dict):

@@ -64,8 +64,7 @@ def encode_result(spec_result: Any, adapter: Any, transit: bool) -> Response:
     if transit:
         data = adapter.dump_python(spec_result, mode="python")
         return Response(codec.encode_transit(data), media_type=codec.TRANSIT)
-    data = adapter.dump_python(spec_result, mode="json", by_alias=True)
-    return Response(codec.encode_json(data), media_type=codec.JSON)
+    return Response(adapter.dump_json(spec_result, by_alias=True), media_type=codec.JSON)
 
 
 def unexpected_error() -> InternalError:
@@ -149,8 +148,11 @@ async def rpc_endpoint(request: Request) -> Response:
     name = request.path_params["name"]
     transit = codec.wants_transit(request.headers.get("accept"))
     request.state.command = name
+    # Most calls carry no query string: its parsing is then skipped.
+    has_query = bool(request.scope.get("query_string"))
     try:
-        transit = answer_format(request)
+        if has_query:
+            transit = answer_format(request)
         spec = registry.get(name)
         if spec is None:
             raise NotFound("command-not-found", f"there is no command named {name!r}")
@@ -161,9 +163,11 @@ async def rpc_endpoint(request: Request) -> Response:
                 )
         elif request.method != "POST":
             raise RestrictionError("method-not-allowed", "commands take GET or POST")
-        query = {k: v for k, v in request.query_params.items() if k != FORMAT_PARAM}
-        params: dict[str, Any] = codec.normalize_keys(query)
-        _refuse_tokens_in_query(request)
+        params: dict[str, Any] = {}
+        if has_query:
+            query = {k: v for k, v in request.query_params.items() if k != FORMAT_PARAM}
+            params = codec.normalize_keys(query)
+            _refuse_tokens_in_query(request)
         if request.method == "POST":
             if forgery.is_cookie_write(request, spec):
                 forgery.check_cookie_write(request, services.settings.public_url)
