@@ -160,7 +160,8 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
         " end after a relay run, latency after a Celery run, delivery alone after a"
         " ceiling run, beside a dead webhook after a solo run): the baselines' speed moved"
         " by up to half between runs minutes apart, more than Hookline's did."
-        f" Raw figures: `bench/results/{result.get('file', date + '.json')}`."
+        + _paired(sizes)
+        + f" Raw figures: `bench/results/{result.get('file', date + '.json')}`."
     )
     lines = ["# Performance", "", text + _parts(result)]
     generator = result.get("load_generator")
@@ -199,6 +200,19 @@ def _intro(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
         + ".",
     ]
     return lines
+
+
+def _paired(sizes: dict[str, Any]) -> str:
+    """Says how many pairs the side-by-side ratios take, where the run says."""
+    pairs = sizes.get("paired_runs")
+    if not pairs or pairs == sizes.get("runs"):
+        return ""
+    return (
+        " Figures taken side by side for a ratio (beside a dead webhook and solo, request"
+        f" rates and `/healthz`, latency and Celery's) are the median of {pairs} runs, and"
+        " their ratios the median of those pairs (the pairs beside a dead webhook alternate"
+        " which half runs first): one pair's ratio strays by a tenth, a p99's by more."
+    )
 
 
 def _parts(result: dict[str, Any]) -> str:
