@@ -42,9 +42,10 @@ class Sizes:
     mixed_seconds: float
     mixed_clients: int = 200
     concurrency: int = 64
-    # Ratios of figures taken side by side (beside a dead webhook ÷ solo, a
-    # command ÷ /healthz, a p99 ÷ Celery's): one pair's ratio strays by 10%
-    # (a p99's by far more) on this machine, so the median takes more pairs.
+    # Ratios of figures taken side by side (end to end ÷ relay, beside a dead
+    # webhook ÷ solo, a command ÷ /healthz, a p99 ÷ Celery's): one pair's
+    # ratio strays by 10% (the relay's speed by half, a p99 by far more) on
+    # this machine, so the median takes more pairs.
     paired_runs: int = 5
 
 
@@ -135,7 +136,7 @@ async def run(
                 # between runs minutes apart, more than Hookline's did, and a
                 # ratio of medians taken apart measured that drift too.
                 paired, ones = [], []
-                for _ in range(sizes.runs):
+                for _ in range(sizes.paired_runs):
                     paired.append(await ctx.relay(sizes.events))
                     ones.append(await ctx.hookline_throughput(db, sizes.events, 1))
                 relays += paired

@@ -208,8 +208,9 @@ def _paired(sizes: dict[str, Any]) -> str:
     if not pairs or pairs == sizes.get("runs"):
         return ""
     return (
-        " Figures taken side by side for a ratio (beside a dead webhook and solo, request"
-        f" rates and `/healthz`, latency and Celery's) are the median of {pairs} runs, and"
+        " Figures taken side by side for a ratio (one event per request and the relay,"
+        " beside a dead webhook and solo, request rates and `/healthz`, latency and"
+        f" Celery's) are the median of {pairs} runs, and"
         " their ratios the median of those pairs (the pairs beside a dead webhook alternate"
         " which half runs first): one pair's ratio strays by a tenth, a p99's by more."
     )

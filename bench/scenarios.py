@@ -38,6 +38,8 @@ HOOKLINE = [sys.executable, "-m", "hookline"]
 WARM_UP_SEQ = 10_000_000
 # wrk's connections for request rates (the figures of issue 18 were taken so).
 API_CONNECTIONS = 32
+# Turns each request-rate load takes (see Context.api_rates).
+API_SLICES = 4
 # Accounts the mixed load's clients share, each with a team and a webhook.
 MIXED_USERS = 10
 
@@ -410,8 +412,8 @@ class Context:
 
     async def api_rates(self, db: str, seconds: float) -> dict[str, float]:
         """Requests/s of ``/healthz``, anonymous and token ``get-profile`` and
-        ``create-file``, one after the other on one server, all with wrk and the
-        same settings (``API_CONNECTIONS`` connections)."""
+        ``create-file``, taking turns on one server, all with wrk and the same
+        settings (``API_CONNECTIONS`` connections)."""
         async with self.hookline(db) as instance:
             client, team = await self._client(instance)
             project = await client.call("create-project", {"teamId": team, "name": "api"})
@@ -427,23 +429,34 @@ class Context:
                     wrk.one_request("POST", json_ct, "{}"),
                 ),
                 "get_profile_token": (path + "get-profile", wrk.one_request("POST", token, "{}")),
-                "create_file": (
-                    path + "create-file",
-                    wrk.numbered_request(path + "create-file", token, before, after),
-                ),
+                "create_file": (path + "create-file", ""),
             }
-            rates: dict[str, float] = {}
-            for key, (url_path, script) in loads.items():
-                figure = f"api_{db}_{key}_rps"
-                with self.watch(figure, instance):
-                    result = await wrk.run(
-                        instance.base + url_path, script, API_CONNECTIONS, seconds, self.work
-                    )
-                self.cpu[figure]["wrk"] = round(result["wrk_cpu"], 2)
-                if result["http_errors"] or result["socket_errors"]:
-                    raise RuntimeError(f"{figure}: {result}")
-                rates[key] = result["rps"]
-            return rates
+            # The loads take turns in slices (``API_SLICES`` of each): this
+            # machine's speed drifts by a tenth within seconds, and one load
+            # run after another would measure that drift in their ratios.
+            slices = API_SLICES if seconds >= API_SLICES else 1
+            served = dict.fromkeys(loads, 0.0)
+            spent = dict.fromkeys(loads, 0.0)
+            for turn in range(slices):
+                for key, (url_path, script) in loads.items():
+                    if key == "create_file":
+                        # Files named f-<turn>-<n>: a name new in every turn.
+                        script = wrk.numbered_request(url_path, token, f"{before}{turn}-", after)
+                    figure = f"api_{db}_{key}_rps"
+                    with self.watch(figure, instance):
+                        result = await wrk.run(
+                            instance.base + url_path,
+                            script,
+                            API_CONNECTIONS,
+                            seconds / slices,
+                            self.work,
+                        )
+                    self.cpu[figure]["wrk"] = round(result["wrk_cpu"], 2)
+                    if result["http_errors"] or result["socket_errors"]:
+                        raise RuntimeError(f"{figure}: {result}")
+                    served[key] += result["requests"]
+                    spent[key] += result["requests"] / result["rps"]
+            return {key: served[key] / spent[key] for key in loads}
 
     async def mixed(self, db: str, seconds: float, clients: int) -> dict[str, float]:
         """``clients`` connections for ``seconds``, each request drawn at random:
