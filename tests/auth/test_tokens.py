@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import zlib
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hookline.auth import tokens
+from hookline.errors import AuthenticationError
 
 
 def test_format_is_prefix_random_checksum() -> None:
@@ -93,3 +96,39 @@ def test_checked_digest_is_the_stored_hash_of_either_kind_and_none_otherwise() -
     mistyped = personal[:-1] + ("0" if personal[-1] != "0" else "1")
     assert _checked_digest(secret, mistyped) is None
     assert _checked_digest(secret, "hlp_" + "x" * 500) is None
+
+
+def test_a_header_is_read_the_same_whether_its_reading_is_kept_or_not() -> None:
+    from hookline.auth.identity import _read, _read_header
+
+    secret = b"s" * 32
+    personal = tokens.new_token()
+    mistyped = personal[:-1] + ("0" if personal[-1] != "0" else "1")
+    assert _read(secret, f"Token {personal}") == (personal, None)
+    assert _read(secret, f"  bearer   {personal}  ") == (personal, None)
+    assert _read(secret, f"Basic {personal}")[1] == "send the header as: Authorization: Token <t>"
+    assert _read(secret, "Token ")[1] == "send the header as: Authorization: Token <t>"
+    assert _read(secret, f"Token {mistyped}")[1] == "this is not a Hookline token"
+    assert _read(secret, "Token " + "x" * 500)[1] == "this is not a Hookline token"
+    for header in (f"Token {personal}", f"Basic {personal}", f"Token {mistyped}"):
+        assert _read_header(secret, header) == _read(secret, header)
+
+
+def test_only_a_short_header_has_its_reading_kept() -> None:
+    """Kept readings are bounded by the header's length, so distinct long
+    headers cannot fill this process's memory."""
+    from hookline.auth import identity
+    from hookline.auth.ratelimit import FailureLimiter
+
+    services: Any = SimpleNamespace(
+        token_limiter=FailureLimiter(limit=1000, window_s=60),
+        settings=SimpleNamespace(secret_key=b"s" * 32),
+    )
+    personal = tokens.new_token()
+    identity._read_header.cache_clear()
+    assert identity._token_value(services, f"Token {personal}", "127.0.0.1") == personal
+    assert identity._read_header.cache_info().currsize == 1
+    for n in range(20):
+        with pytest.raises(AuthenticationError):
+            identity._token_value(services, "Token " + "y" * (10_000 + n), "127.0.0.1")
+    assert identity._read_header.cache_info().currsize == 1

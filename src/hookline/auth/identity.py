@@ -116,15 +116,37 @@ def check_credentials(services: Services, credentials: Credentials) -> Credentia
 
 def _token_value(services: Services, authorization: str, client_ip: str) -> str:
     services.token_limiter.check(address_key(client_ip))
+    if len(authorization) <= MAX_HEADER_KEPT:
+        token, problem = _read_header(services.settings.secret_key, authorization)
+    else:
+        token, problem = _read(services.settings.secret_key, authorization)
+    if problem is not None:
+        raise _refuse(services, client_ip, "invalid-token", problem)
+    return token
+
+
+# The longest Authorization header whose reading is kept: a scheme, a token
+# and some spaces; longer ones are refused each time, never remembered.
+MAX_HEADER_KEPT = MAX_TOKEN_LENGTH + 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_header(secret: bytes, authorization: str) -> tuple[str, str | None]:
+    """``_read``, kept for the headers this process saw last: a program sends
+    the same one with every request."""
+    return _read(secret, authorization)
+
+
+def _read(secret: bytes, authorization: str) -> tuple[str, str | None]:
+    """The token an Authorization header carries, and why it is refused
+    (None when it is a token's shape)."""
     scheme, _, value = authorization.strip().partition(" ")
     token = value.strip()
     if scheme.lower() not in SCHEMES or not token:
-        raise _refuse(
-            services, client_ip, "invalid-token", "send the header as: Authorization: Token <t>"
-        )
-    if _digest(services, token) is None:
-        raise _refuse(services, client_ip, "invalid-token", "this is not a Hookline token")
-    return token
+        return token, "send the header as: Authorization: Token <t>"
+    if len(token) > MAX_TOKEN_LENGTH or _checked_digest(secret, token) is None:
+        return token, "this is not a Hookline token"
+    return token, None
 
 
 def _digest(services: Services, token: str) -> str | None:
@@ -210,23 +232,35 @@ async def note_usage(services: Services, identity: Identity | None, client_ip: s
     """Record a token's last use (after the command's transaction: on SQLite a
     write inside another transaction would wait for itself); for an OAuth
     token, its grant's."""
+    due = usage_due(services, identity)
+    if due is not None:
+        await record_usage(services, due, client_ip)
+
+
+def usage_due(services: Services, identity: Identity | None) -> tuple[UUID, bool] | None:
+    """The token or grant (id, whether a grant) whose last use is to be
+    recorded now: at most once a minute each, not on every request. Marks
+    it as recorded; answers None when nothing is due, without a coroutine to
+    run (the usual case, on every request a token makes)."""
     if identity is None:
-        return
-    if identity.grant_id is not None:
-        await _note_usage(services, identity.grant_id, client_ip, oauth=True)
-    elif identity.token_id is not None:
-        await _note_usage(services, identity.token_id, client_ip, oauth=False)
-
-
-async def _note_usage(services: Services, row_id: UUID, client_ip: str, *, oauth: bool) -> None:
-    """Record last use at most once a minute per token, not on every request."""
+        return None
+    oauth = identity.grant_id is not None
+    row_id = identity.grant_id if oauth else identity.token_id
+    if row_id is None:
+        return None
     moment = time.monotonic()
     last = services.token_usage.get(row_id)
     if last is not None and moment - last < USAGE_INTERVAL_S:
-        return
+        return None
     services.token_usage[row_id] = moment
     if len(services.token_usage) > 100_000:
         services.token_usage.clear()
+    return row_id, oauth
+
+
+async def record_usage(services: Services, due: tuple[UUID, bool], client_ip: str) -> None:
+    """Write the last use ``usage_due`` answered."""
+    row_id, oauth = due
     async with services.db.write() as conn:
         if oauth:
             await oauth_store.note_grant_use(conn, row_id, services.clock.now())

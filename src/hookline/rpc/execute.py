@@ -13,7 +13,8 @@ from hookline.auth.identity import (
     Identity,
     check_credentials,
     identify_in,
-    note_usage,
+    record_usage,
+    usage_due,
 )
 from hookline.codec import MAX_DEPTH
 from hookline.errors import AuthenticationError, AuthorizationError, ValidationError
@@ -150,5 +151,7 @@ async def execute(
     if tx.announce_search or tx.announced:
         services.tell_workers(None if tx.announce_search else tx.announced)
     if credentials is not None:
-        await note_usage(services, identity, credentials.client_ip)
+        due = usage_due(services, identity)
+        if due is not None:
+            await record_usage(services, due, credentials.client_ip)
     return result
