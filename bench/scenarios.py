@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -422,14 +422,21 @@ class Context:
             token = {**json_ct, "Authorization": f"Token {client.token}"}
             file_body = json.dumps({"projectId": project["id"], "name": "f-SEQ"})
             before, after = file_body.split("SEQ")
-            loads = {
-                "healthz": ("/healthz", wrk.one_request("GET", {}, None)),
-                "get_profile_anonymous": (
-                    path + "get-profile",
-                    wrk.one_request("POST", json_ct, "{}"),
+            healthz = wrk.one_request("GET", {}, None)
+            anonymous = wrk.one_request("POST", json_ct, "{}")
+            with_token = wrk.one_request("POST", token, "{}")
+            # Each load's path, and its script for a turn (files are named
+            # f-<turn>-<n>: a name new in every turn).
+            loads: dict[str, tuple[str, Callable[[int], str]]] = {
+                "healthz": ("/healthz", lambda turn: healthz),
+                "get_profile_anonymous": (path + "get-profile", lambda turn: anonymous),
+                "get_profile_token": (path + "get-profile", lambda turn: with_token),
+                "create_file": (
+                    path + "create-file",
+                    lambda turn: wrk.numbered_request(
+                        path + "create-file", token, f"{before}{turn}-", after
+                    ),
                 ),
-                "get_profile_token": (path + "get-profile", wrk.one_request("POST", token, "{}")),
-                "create_file": (path + "create-file", ""),
             }
             # The loads take turns in slices (``API_SLICES`` of each): this
             # machine's speed drifts by a tenth within seconds, and one load
@@ -439,14 +446,11 @@ class Context:
             spent = dict.fromkeys(loads, 0.0)
             for turn in range(slices):
                 for key, (url_path, script) in loads.items():
-                    if key == "create_file":
-                        # Files named f-<turn>-<n>: a name new in every turn.
-                        script = wrk.numbered_request(url_path, token, f"{before}{turn}-", after)
                     figure = f"api_{db}_{key}_rps"
                     with self.watch(figure, instance):
                         result = await wrk.run(
                             instance.base + url_path,
-                            script,
+                            script(turn),
                             API_CONNECTIONS,
                             seconds / slices,
                             self.work,

@@ -114,6 +114,11 @@ def check_credentials(services: Services, credentials: Credentials) -> Credentia
     )
 
 
+# The longest Authorization header whose reading is kept: a scheme, a token
+# and some spaces; longer ones are refused each time, never remembered.
+MAX_HEADER_KEPT = MAX_TOKEN_LENGTH + 16
+
+
 def _token_value(services: Services, authorization: str, client_ip: str) -> str:
     services.token_limiter.check(address_key(client_ip))
     if len(authorization) <= MAX_HEADER_KEPT:
@@ -123,11 +128,6 @@ def _token_value(services: Services, authorization: str, client_ip: str) -> str:
     if problem is not None:
         raise _refuse(services, client_ip, "invalid-token", problem)
     return token
-
-
-# The longest Authorization header whose reading is kept: a scheme, a token
-# and some spaces; longer ones are refused each time, never remembered.
-MAX_HEADER_KEPT = MAX_TOKEN_LENGTH + 16
 
 
 @functools.lru_cache(maxsize=4096)
@@ -144,17 +144,17 @@ def _read(secret: bytes, authorization: str) -> tuple[str, str | None]:
     token = value.strip()
     if scheme.lower() not in SCHEMES or not token:
         return token, "send the header as: Authorization: Token <t>"
-    if len(token) > MAX_TOKEN_LENGTH or _checked_digest(secret, token) is None:
+    if _digest(secret, token) is None:
         return token, "this is not a Hookline token"
     return token, None
 
 
-def _digest(services: Services, token: str) -> str | None:
+def _digest(secret: bytes, token: str) -> str | None:
     """The stored hash of ``token``; None when it is no token's shape. A
     value longer than any token is refused before it is remembered."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
-    return _checked_digest(services.settings.secret_key, token)
+    return _checked_digest(secret, token)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,7 +176,7 @@ async def _lookup(
 ) -> tokens.TokenRecord | None:
     """A personal or OAuth access token's record, from the cache if there."""
     oauth = token.startswith(oauth_secrets.ACCESS_PREFIX)
-    digest = _digest(services, token)
+    digest = _digest(services.settings.secret_key, token)
     if digest is None:
         return None
     cache = services.identity_cache
