@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import event
@@ -49,6 +50,24 @@ def test_the_cache_is_bounded() -> None:
     assert len(cache._tokens) <= 20_000
 
 
+def test_only_a_kept_profile_keeps_its_answer_and_only_until_forgotten() -> None:
+    cache = IdentityCache(enabled=True)
+    encoder, other = object(), object()
+    kept, passing = {"fullname": "kept"}, {"fullname": "passing"}
+    cache.keep_profile(uuid4(), kept, cache.generation)
+    cache.keep_json_answer(passing, encoder, b"passing")
+    assert cache.json_answer(passing, encoder) is None
+    assert cache.json_answer(kept, encoder) is None
+    cache.keep_json_answer(kept, encoder, b"kept")
+    assert cache.json_answer(kept, encoder) == b"kept"
+    # Another command's result type encodes it its own way.
+    assert cache.json_answer(kept, other) is None
+    cache.forget()
+    assert cache.json_answer(kept, encoder) is None
+    cache.keep_json_answer(kept, encoder, b"kept")
+    assert cache.json_answer(kept, encoder) is None
+
+
 async def with_token(factory: ApiFactory, token: str) -> Api:
     client = await factory.anonymous()
     client.client.headers["authorization"] = f"Token {token}"
@@ -81,6 +100,13 @@ async def test_a_cached_token_costs_no_query_and_changes_apply_at_once(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert not [s for s in statements if "access_tokens" in s or "profiles" in s]
+    # The kept profile's answer is the one a fresh encoding makes.
+    kept = services.identity_cache.profile(UUID(user.id))
+    encoder = api_factory.app.state.registry.get("get-profile").result_adapter
+    answer = services.identity_cache.json_answer(kept, encoder)
+    assert answer is not None
+    assert answer == encoder.dump_json(kept, by_alias=True)
+    assert json.loads(answer) == await program.call("get-profile")
 
     await program.call("update-profile", {"fullname": "Renamed"})
     assert (await program.call("get-profile"))["fullname"] == "Renamed"

@@ -104,12 +104,14 @@ def test_a_header_is_read_the_same_whether_its_reading_is_kept_or_not() -> None:
     secret = b"s" * 32
     personal = tokens.new_token()
     mistyped = personal[:-1] + ("0" if personal[-1] != "0" else "1")
-    assert _read(secret, f"Token {personal}") == (personal, None)
-    assert _read(secret, f"  bearer   {personal}  ") == (personal, None)
-    assert _read(secret, f"Basic {personal}")[1] == "send the header as: Authorization: Token <t>"
-    assert _read(secret, "Token ")[1] == "send the header as: Authorization: Token <t>"
-    assert _read(secret, f"Token {mistyped}")[1] == "this is not a Hookline token"
-    assert _read(secret, "Token " + "x" * 500)[1] == "this is not a Hookline token"
+    digest = tokens.token_hash(secret, personal)
+    assert _read(secret, f"Token {personal}") == (personal, digest, None)
+    assert _read(secret, f"  bearer   {personal}  ") == (personal, digest, None)
+    shape = "send the header as: Authorization: Token <t>"
+    assert _read(secret, f"Basic {personal}")[1:] == (None, shape)
+    assert _read(secret, "Token ")[1:] == (None, shape)
+    assert _read(secret, f"Token {mistyped}")[1:] == (None, "this is not a Hookline token")
+    assert _read(secret, "Token " + "x" * 500)[1:] == (None, "this is not a Hookline token")
     for header in (f"Token {personal}", f"Basic {personal}", f"Token {mistyped}"):
         assert _read_header(secret, header) == _read(secret, header)
 
@@ -126,7 +128,8 @@ def test_only_a_short_header_has_its_reading_kept() -> None:
     )
     personal = tokens.new_token()
     identity._read_header.cache_clear()
-    assert identity._token_value(services, f"Token {personal}", "127.0.0.1") == personal
+    read = identity._token_value(services, f"Token {personal}", "127.0.0.1")
+    assert read == (personal, tokens.token_hash(b"s" * 32, personal))
     assert identity._read_header.cache_info().currsize == 1
     for n in range(20):
         with pytest.raises(AuthenticationError):

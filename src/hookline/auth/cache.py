@@ -17,7 +17,7 @@ Correctness rests on invalidation, never on expiry:
 - On PostgreSQL the cache is used only while this process is LISTENing; when
   that connection drops, the cache is emptied and bypassed until it is back.
 
-A token's expiry is checked on every request against the cached record, so
+A token's expiry is checked on every request against what is cached, so
 an expired token is refused on time. On PostgreSQL another process learns of
 a revocation when the notification arrives (milliseconds after the commit);
 in the process that revoked it, at once."""
@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.storage.notify import listen_forever
 
 if TYPE_CHECKING:
-    from hookline.auth.tokens import TokenRecord
     from hookline.storage.transaction import Transaction
 
 
@@ -46,12 +45,18 @@ class IdentityCache:
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
         self.generation = 0
-        self._tokens: dict[str, TokenRecord] = {}
+        # A token's stored hash -> the caller it names (auth.identity's)
+        self._tokens: dict[str, object] = {}
         self._profiles: dict[UUID, object] = {}
         # team id -> its webhooks' rows, as the outbox reads them
         self._webhooks: dict[UUID, tuple[Any, ...]] = {}
+        # id() of a kept profile -> the profile (which keeps that id its
+        # own), and once a command made it, its JSON answer and the encoder
+        # that made it: a command that answers a kept profile as it is sends
+        # the same bytes every time (see rpc.transport).
+        self._answers: dict[int, tuple[object, object, bytes | None]] = {}
 
-    def token(self, digest: str) -> TokenRecord | None:
+    def token(self, digest: str) -> object | None:
         return self._tokens.get(digest) if self.enabled else None
 
     def profile(self, profile_id: UUID) -> object | None:
@@ -66,7 +71,7 @@ class IdentityCache:
                 self._webhooks.clear()
             self._webhooks[team_id] = rows
 
-    def keep_token(self, digest: str, record: TokenRecord, generation: int) -> None:
+    def keep_token(self, digest: str, record: object, generation: int) -> None:
         if self.enabled and generation == self.generation:
             if len(self._tokens) >= MAX_ENTRIES:
                 self._tokens.clear()
@@ -76,13 +81,32 @@ class IdentityCache:
         if self.enabled and generation == self.generation:
             if len(self._profiles) >= MAX_ENTRIES:
                 self._profiles.clear()
+                self._answers.clear()
             self._profiles[profile_id] = row
+            self._answers[id(row)] = (row, None, None)
+
+    def json_answer(self, value: object, encoder: object) -> bytes | None:
+        """The JSON answer ``encoder`` made for ``value``, if it is a kept
+        profile and the answer was kept (``keep_json_answer``)."""
+        entry = self._answers.get(id(value))
+        if entry is None or entry[0] is not value or entry[1] is not encoder:
+            return None
+        return entry[2]
+
+    def keep_json_answer(self, value: object, encoder: object, body: bytes) -> None:
+        """Keep ``body``, made by ``encoder``, as the JSON answer for
+        ``value`` if it is a kept profile (any other value is encoded anew
+        each time)."""
+        entry = self._answers.get(id(value))
+        if entry is not None and entry[0] is value:
+            self._answers[id(value)] = (value, encoder, body)
 
     def forget(self) -> None:
         self.generation += 1
         self._tokens.clear()
         self._profiles.clear()
         self._webhooks.clear()
+        self._answers.clear()
 
     async def listen(self, url: str) -> None:
         """Keep a LISTEN connection (PostgreSQL) and forget on every

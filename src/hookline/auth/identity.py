@@ -59,8 +59,10 @@ class Credentials:
     authorization: str | None
     session_key: str | None
     client_ip: str
-    # The token from ``authorization`` once check_credentials has checked it.
+    # The token from ``authorization`` once check_credentials has checked
+    # it, and its stored hash.
     checked_token: str | None = None
+    checked_digest: str | None = None
 
 
 async def identify(
@@ -89,10 +91,10 @@ async def identify_in(
     served as anonymous. An unusable session cookie counts as anonymous: a
     browser cannot be made to drop it before the next answer."""
     if credentials.authorization is not None:
-        token = credentials.checked_token or _token_value(
-            services, credentials.authorization, credentials.client_ip
-        )
-        return await _from_token(services, conn, token, credentials.client_ip)
+        token, digest = credentials.checked_token, credentials.checked_digest
+        if token is None or digest is None:
+            token, digest = _token_value(services, credentials.authorization, credentials.client_ip)
+        return await _from_token(services, conn, token, digest, credentials.client_ip)
     if credentials.session_key:
         record = await find_session(
             conn, services.settings.secret_key, credentials.session_key, services.clock.now()
@@ -108,9 +110,9 @@ def check_credentials(services: Services, credentials: Credentials) -> Credentia
     answer carries the token so checked, for ``identify_in``."""
     if credentials.authorization is None:
         return credentials
-    token = _token_value(services, credentials.authorization, credentials.client_ip)
+    token, digest = _token_value(services, credentials.authorization, credentials.client_ip)
     return Credentials(
-        credentials.authorization, credentials.session_key, credentials.client_ip, token
+        credentials.authorization, credentials.session_key, credentials.client_ip, token, digest
     )
 
 
@@ -119,34 +121,37 @@ def check_credentials(services: Services, credentials: Credentials) -> Credentia
 MAX_HEADER_KEPT = MAX_TOKEN_LENGTH + 16
 
 
-def _token_value(services: Services, authorization: str, client_ip: str) -> str:
+def _token_value(services: Services, authorization: str, client_ip: str) -> tuple[str, str]:
+    """The token an Authorization header carries, and its stored hash;
+    refused (and counted against the address) when it is no token's shape."""
     services.token_limiter.check(address_key(client_ip))
     if len(authorization) <= MAX_HEADER_KEPT:
-        token, problem = _read_header(services.settings.secret_key, authorization)
+        token, digest, problem = _read_header(services.settings.secret_key, authorization)
     else:
-        token, problem = _read(services.settings.secret_key, authorization)
-    if problem is not None:
-        raise _refuse(services, client_ip, "invalid-token", problem)
-    return token
+        token, digest, problem = _read(services.settings.secret_key, authorization)
+    if digest is None:
+        raise _refuse(services, client_ip, "invalid-token", problem or "this is not a token")
+    return token, digest
 
 
 @functools.lru_cache(maxsize=4096)
-def _read_header(secret: bytes, authorization: str) -> tuple[str, str | None]:
+def _read_header(secret: bytes, authorization: str) -> tuple[str, str | None, str | None]:
     """``_read``, kept for the headers this process saw last: a program sends
     the same one with every request."""
     return _read(secret, authorization)
 
 
-def _read(secret: bytes, authorization: str) -> tuple[str, str | None]:
-    """The token an Authorization header carries, and why it is refused
-    (None when it is a token's shape)."""
+def _read(secret: bytes, authorization: str) -> tuple[str, str | None, str | None]:
+    """The token an Authorization header carries, its stored hash (None when
+    refused) and why it is refused (None when it is a token's shape)."""
     scheme, _, value = authorization.strip().partition(" ")
     token = value.strip()
     if scheme.lower() not in SCHEMES or not token:
-        return token, "send the header as: Authorization: Token <t>"
-    if _digest(secret, token) is None:
-        return token, "this is not a Hookline token"
-    return token, None
+        return token, None, "send the header as: Authorization: Token <t>"
+    digest = _digest(secret, token)
+    if digest is None:
+        return token, None, "this is not a Hookline token"
+    return token, digest, None
 
 
 def _digest(secret: bytes, token: str) -> str | None:
@@ -172,44 +177,42 @@ def _checked_digest(secret: bytes, token: str) -> str | None:
 
 
 async def _lookup(
-    services: Services, conn: AsyncConnection, token: str
-) -> tokens.TokenRecord | None:
-    """A personal or OAuth access token's record, from the cache if there."""
-    oauth = token.startswith(oauth_secrets.ACCESS_PREFIX)
-    digest = _digest(services.settings.secret_key, token)
-    if digest is None:
-        return None
+    services: Services, conn: AsyncConnection, token: str, digest: str
+) -> Identity | None:
+    """The caller a personal or OAuth access token (whose stored hash is
+    ``digest``) names, from the cache if there; None when it is unknown."""
     cache = services.identity_cache
-    record = cache.token(digest)
+    cached = cache.token(digest)
+    if isinstance(cached, Identity):
+        return cached
+    generation = cache.generation
+    if token.startswith(oauth_secrets.ACCESS_PREFIX):
+        record = await oauth_store.find_access_token(conn, digest)
+    else:
+        record = await tokens.find_token(conn, digest)
     if record is None:
-        generation = cache.generation
-        if oauth:
-            record = await oauth_store.find_access_token(conn, digest)
-        else:
-            record = await tokens.find_token(conn, digest)
-        if record is not None:
-            cache.keep_token(digest, record, generation)
-    return record
+        return None
+    identity = _identity_of(record)
+    cache.keep_token(digest, identity, generation)
+    return identity
 
 
 async def _from_token(
-    services: Services, conn: AsyncConnection, token: str, client_ip: str
+    services: Services, conn: AsyncConnection, token: str, digest: str, client_ip: str
 ) -> Identity:
-    record = await _lookup(services, conn, token)
+    identity = await _lookup(services, conn, token, digest)
     # A revoked token is deleted, so it is indistinguishable from one that never
     # existed: both are "invalid-token", and nothing is kept about revoked values.
-    if record is None:
+    if identity is None:
         raise _refuse(services, client_ip, "invalid-token", "this token is not valid")
-    now = services.clock.now()
-    if record.expires_at is not None and record.expires_at <= now:
+    expires_at = identity.expires_at
+    if expires_at is not None and expires_at <= services.clock.now():
         raise _refuse(services, client_ip, "token-expired", "this token has expired")
-    return _identity_of(record)
+    return identity
 
 
-@functools.lru_cache(maxsize=4096)
 def _identity_of(record: tokens.TokenRecord) -> Identity:
-    """The caller a token record names; both are immutable, so one is built
-    per record."""
+    """The caller a token record names."""
     if record.grant_id is not None:
         return Identity(
             record.profile_id,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from hookline import codec
 from hookline.auth import tokens
+from hookline.auth.cache import IdentityCache
 from hookline.auth.identity import Credentials
 from hookline.auth.sessions import COOKIE_NAME
 from hookline.errors import (
@@ -60,11 +61,20 @@ def _too_large(limit: int) -> RestrictionError:
     return RestrictionError("payload-too-large", f"the body is larger than {limit} bytes")
 
 
-def encode_result(spec_result: Any, adapter: Any, transit: bool) -> Response:
+def encode_result(
+    spec_result: Any, adapter: Any, transit: bool, cache: IdentityCache | None = None
+) -> Response:
+    """The answer to a command. A kept profile (``cache``) is encoded as
+    JSON once, not on every request that answers it."""
     if transit:
         data = adapter.dump_python(spec_result, mode="python")
         return Response(codec.encode_transit(data), media_type=codec.TRANSIT)
-    return Response(adapter.dump_json(spec_result, by_alias=True), media_type=codec.JSON)
+    body = cache.json_answer(spec_result, adapter) if cache is not None else None
+    if body is None:
+        body = adapter.dump_json(spec_result, by_alias=True)
+        if cache is not None:
+            cache.keep_json_answer(spec_result, adapter, body)
+    return Response(body, media_type=codec.JSON)
 
 
 def unexpected_error() -> InternalError:
@@ -194,7 +204,7 @@ async def rpc_endpoint(request: Request) -> Response:
                 headers={"content-disposition": f'attachment; filename="{result.filename}"'},
             )
         else:
-            response = encode_result(result, spec.result_adapter, transit)
+            response = encode_result(result, spec.result_adapter, transit, services.identity_cache)
         apply_cookies(response, call, services.settings.public_url.startswith("https://"))
         return response
     except HooklineError as error:
