@@ -63,6 +63,14 @@ class Services:
             self.notifier = Notifier(self.db)
         self.notifier.tell(named)
 
+    def tell_in_commit(self) -> bool:
+        """Whether a command's statement about to write deliveries for
+        workers in other processes should notify them itself (PostgreSQL;
+        see delivery.notifier)."""
+        if self.notifier is None:
+            self.notifier = Notifier(self.db)
+        return self.notifier.in_commit()
+
     @classmethod
     async def start(
         cls,

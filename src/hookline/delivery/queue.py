@@ -235,17 +235,49 @@ _DELIVERY_COLUMNS = (
 )
 
 
-@functools.lru_cache(maxsize=WITH_EVENT_MAX)
-def _insert_with_event(count: int) -> Prepared:
+@functools.lru_cache(maxsize=2 * WITH_EVENT_MAX)
+def _insert_with_event(count: int, tell: bool = False) -> Prepared:
     """The event (params ``e_<column>``) and ``count`` deliveries (params
     ``d<n>_<column>``) in one statement: the event's insert as a
     data-modifying WITH, which PostgreSQL runs whether or not it is referred
-    to, and whose row the deliveries' foreign keys see at the statement's end."""
+    to, and whose row the deliveries' foreign keys see at the statement's end.
+    With ``tell``, it also notifies workers of the payload ``n_told``."""
     event = insert(events).values({c: bindparam(f"e_{c}") for c in _EVENT_COLUMNS})
+    if tell:
+        told, notified = _told()
+        source = _delivery_rows(count, notified)
+        statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
+        return Prepared(statement.add_cte(told).add_cte(event.cte("new_event")))
     rows: list[dict[str, Any]] = [
         {c: bindparam(f"d{n}_{c}") for c in _DELIVERY_COLUMNS} for n in range(count)
     ]
     return Prepared(insert(deliveries).values(rows).add_cte(event.cte("new_event")))
+
+
+def _told() -> tuple[Any, Any]:
+    """A WITH that notifies workers of the payload ``n_told``, and a
+    condition true once it has: a statement's deliveries are written on that
+    condition, so PostgreSQL runs the notification (a WITH nothing refers to
+    is never run) once, and only when they are. It reaches listeners when
+    the statement's transaction commits, like any NOTIFY."""
+    told = select(
+        func.pg_notify(
+            literal_column(f"'{NOTIFY_CHANNEL}'"), bindparam("n_told", type_=String)
+        ).label("notified")
+    ).cte("told")
+    return told, exists(select(told.c.notified))
+
+
+def _delivery_rows(count: int, condition: Any) -> Any:
+    """The SELECT of ``count`` deliveries' values (params ``d<n>_<column>``)
+    where ``condition`` holds."""
+    rows = [
+        select(
+            *(bindparam(f"d{n}_{c}", type_=deliveries.c[c].type) for c in _DELIVERY_COLUMNS)
+        ).where(condition)
+        for n in range(count)
+    ]
+    return rows[0] if count == 1 else union_all(*rows)
 
 
 async def enqueue(
@@ -304,12 +336,26 @@ async def enqueue(
                 "updated_at": tx.now,
             }
         )
-    await _write(tx, _event_values(event, coalesce_key) if new_event else None, rows)
+    searched = due != tx.now or any(t.webhook.ordered for t in targets)
+    # Named deliveries may be notified by the statement writing them.
+    told = None
+    if (
+        named
+        and not searched
+        and tx.tell_in_commit is not None
+        and _fused(tx, new_event, rows)
+        and tx.tell_in_commit()
+    ):
+        told = name_deliveries(named)
+    await _write(tx, _event_values(event, coalesce_key) if new_event else None, rows, told)
     if taken and handoff is not None:
         tx.after_commit.append(functools.partial(handoff.take, taken))
     if not named:
         return  # nothing left for a claim: no wake-up needed
-    searched = due != tx.now or any(t.webhook.ordered for t in targets)
+    if told is not None:
+        if claimable_here > 0:
+            tx.on_commit(wake)
+        return
     announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
 
 
@@ -327,11 +373,13 @@ def _event_values(event: EventRow, coalesce_key: str | None) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _guarded_with_event(shape: InsertWhere, count: int) -> Prepared:
+def _guarded_with_event(shape: InsertWhere, count: int, tell: bool = False) -> Prepared:
     """A command's guarded insert (see storage.guarded), its event and
     ``count`` deliveries in one statement, the event and the deliveries
     written only if the guarded row was (params as ``_insert_with_event``'s).
-    Its rowcount, the deliveries', is zero exactly when the guard refused."""
+    Its rowcount, the deliveries', is zero exactly when the guard refused.
+    With ``tell``, it also notifies workers of the payload ``n_told``, when
+    the guarded row was written."""
     guarded, inserted = shape.guarded_cte()
     event = insert(events).from_select(
         list(_EVENT_COLUMNS),
@@ -339,38 +387,49 @@ def _guarded_with_event(shape: InsertWhere, count: int) -> Prepared:
             inserted
         ),
     )
-    rows = [
-        select(
-            *(bindparam(f"d{n}_{c}", type_=deliveries.c[c].type) for c in _DELIVERY_COLUMNS)
-        ).where(inserted)
-        for n in range(count)
-    ]
-    source: Any = rows[0] if count == 1 else union_all(*rows)
+    if not tell:
+        source = _delivery_rows(count, inserted)
+        statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
+        return Prepared(statement.add_cte(guarded).add_cte(event.cte("new_event")))
+    told, notified = _told()
+    source = _delivery_rows(count, and_(inserted, notified))
     statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
-    return Prepared(statement.add_cte(guarded).add_cte(event.cte("new_event")))
+    return Prepared(statement.add_cte(guarded).add_cte(told).add_cte(event.cte("new_event")))
+
+
+def _fused(tx: Transaction, new_event: bool, rows: list[dict[str, Any]]) -> bool:
+    """Whether ``_write`` writes the event and its deliveries as one statement."""
+    return tx.postgres and new_event and 0 < len(rows) <= WITH_EVENT_MAX
 
 
 async def _write(
-    tx: Transaction, event_values: dict[str, Any] | None, rows: list[dict[str, Any]]
+    tx: Transaction,
+    event_values: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+    told: str | None = None,
 ) -> None:
-    fused = tx.postgres and event_values is not None and 0 < len(rows) <= WITH_EVENT_MAX
+    """Write the event (if new) and its deliveries; ``told``, a payload the
+    statement notifies workers of (only where ``_fused``)."""
+    fused = _fused(tx, event_values is not None, rows)
     params: dict[str, Any] = {}
     if fused and event_values is not None:
         params = {f"e_{column}": event_values[column] for column in _EVENT_COLUMNS}
         for n, row in enumerate(rows):
             params.update({f"d{n}_{column}": row[column] for column in _DELIVERY_COLUMNS})
+        if told is not None:
+            params["n_told"] = told
     pending = tx.pending
     if pending is not None:
         if fused and pending.fused is None:
             # Held back with the command's last insert: sent as one statement.
-            pending.fused = _guarded_with_event(pending.shape, len(rows))
+            pending.fused = _guarded_with_event(pending.shape, len(rows), told is not None)
             pending.fused_params = params
             return
         await tx.send_pending(last=False)
     if event_values is None:
         await _INSERT_DELIVERIES.run_many(tx.conn, rows)
     elif fused:
-        await _insert_with_event(len(rows)).run(tx.conn, params)
+        await _insert_with_event(len(rows), told is not None).run(tx.conn, params)
     else:
         await _INSERT_EVENT.run(tx.conn, event_values)
         await _INSERT_DELIVERIES.run_many(tx.conn, rows)

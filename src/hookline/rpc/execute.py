@@ -139,7 +139,13 @@ async def execute(
             _admit(spec, identity)
         if params is None:
             params = validate_params(spec, raw_params)
-        tx = Transaction(conn, services.clock.now(), postgres=not services.db.is_sqlite)
+        postgres = not services.db.is_sqlite
+        tx = Transaction(
+            conn,
+            services.clock.now(),
+            postgres=postgres,
+            tell_in_commit=services.tell_in_commit if postgres else None,
+        )
         ctx = Context(services, tx, identity, call, registry, read_only=spec.is_query)
         result = await spec.handler(ctx, params)
         if spec.webhook and ctx.events:

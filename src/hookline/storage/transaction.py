@@ -30,6 +30,11 @@ class Transaction:
     # Whether it changed a webhook: its events then find their webhooks in
     # the database, not in the cache (see hookline.auth.cache).
     webhooks_changed: bool = False
+    # Asked once deliveries for workers in other processes are about to be
+    # written: whether the statement writing them may notify them itself,
+    # at its commit (PostgreSQL, when notifications are few; see
+    # delivery.notifier). None: never.
+    tell_in_commit: Callable[[], bool] | None = None
     # The command's last insert, held back to be sent with its event's rows
     # (PostgreSQL; see storage.guarded): sent by send_pending.
     pending: Pending | None = None
