@@ -175,18 +175,21 @@ async def run(
                     [b / a for a, b in zip(solo, beside, strict=True)]
                 )
         if wanted("fanout"):
-            figures["fanout_celery_s"] = summarize(
-                [
-                    await ctx.celery_fanout(sizes.fanout_webhooks, sizes.fanout_events)
-                    for _ in range(sizes.runs)
-                ]
-            )
-            for db in ("sqlite", "postgresql"):
-                figures[f"fanout_hookline_{db}_s"] = summarize(
-                    [
-                        await ctx.hookline_fanout(db, sizes.fanout_webhooks, sizes.fanout_events)
-                        for _ in range(sizes.runs)
-                    ]
+            # Round by round, Celery and each database in turn, so that a
+            # round's speed-ups compare figures taken within minutes (all of
+            # Celery's runs first put a quarter of an hour between them).
+            sizes_fanout = (sizes.fanout_webhooks, sizes.fanout_events)
+            celery_runs: list[float] = []
+            fanouts: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+            for _ in range(sizes.runs):
+                celery_runs.append(await ctx.celery_fanout(*sizes_fanout))
+                for db, runs_db in fanouts.items():
+                    runs_db.append(await ctx.hookline_fanout(db, *sizes_fanout))
+            figures["fanout_celery_s"] = summarize(celery_runs)
+            for db, runs_db in fanouts.items():
+                figures[f"fanout_hookline_{db}_s"] = summarize(runs_db)
+                figures[f"fanout_hookline_{db}_speedup"] = summarize(
+                    [c / h for c, h in zip(celery_runs, runs_db, strict=True)]
                 )
         if wanted("latency"):
             # Run by run, Celery and each Hookline set-up in turn, so that

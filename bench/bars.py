@@ -90,7 +90,12 @@ SPECS = (
         "≥",
         8.0,
         ("sqlite", "postgresql"),
-        lambda med, db: _ratio(med("fanout_celery_s"), med(f"fanout_hookline_{db}_s")),
+        # The median of the rounds' speed-ups; a results file from before
+        # the rounds has none, and its bar is the ratio of the two medians.
+        lambda med, db: (
+            med(f"fanout_hookline_{db}_speedup")
+            or _ratio(med("fanout_celery_s"), med(f"fanout_hookline_{db}_s"))
+        ),
         "fanout_hookline_{db}_s",
     ),
     Spec(

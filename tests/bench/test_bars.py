@@ -70,6 +70,23 @@ def test_paired_figures_give_the_median_of_their_pairs_ratios() -> None:
     assert bar["value"] == 0.3 and bar["met"] is True
 
 
+def test_fan_out_takes_the_median_of_its_rounds_speed_ups() -> None:
+    celery = [90.0, 60.0, 80.0]
+    hookline = [10.0, 9.0, 8.0]
+    speedups = sorted(c / h for c, h in zip(celery, hookline, strict=True))  # 6.7 9 10
+    figures = {
+        "fanout_celery_s": {"median": 80.0},
+        "fanout_hookline_sqlite_s": {"median": 9.0},
+        "fanout_hookline_sqlite_speedup": {"median": speedups[1]},
+    }
+    name = "fan-out: Celery's time ÷ Hookline's (speed-up), sqlite"
+    bar = {b["name"]: b for b in bars.compute(figures)}[name]
+    assert bar["value"] == 9.0 and bar["met"] is True
+    del figures["fanout_hookline_sqlite_speedup"]  # a results file from before the rounds
+    bar = {b["name"]: b for b in bars.compute(figures)}[name]
+    assert bar["value"] == 8.889 and bar["met"] is True
+
+
 def test_the_page_shows_before_and_now_side_by_side(tmp_path: Path) -> None:
     before = json.loads(report.BEFORE.read_text())
     now = {

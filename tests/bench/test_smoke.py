@@ -46,6 +46,7 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
         "hookline_sqlite_solo_paired_eps",
         "hookline_sqlite_beside_dead_ratio",
         "fanout_hookline_postgresql_s",
+        "fanout_hookline_sqlite_speedup",
         "latency_celery_p99_ms",
         "latency_hookline_postgresql_serve_p99_ms",
         "scaleout_2_workers_eps",
