@@ -49,3 +49,13 @@ def test_a_naive_value_is_refused_and_none_passes() -> None:
     with pytest.raises(ValueError, match="naive"):
         BIND(datetime(2026, 12, 1))
     assert BIND(None) is None and RESULT(None) is None
+
+
+def test_a_kept_text_serves_the_same_instant_in_any_zone_but_never_a_naive_value() -> None:
+    assert BIND is not None
+    moment = datetime(2026, 12, 2, 4, 30, 15, 123456, tzinfo=UTC)
+    assert BIND(moment) == "2026-12-02 04:30:15.123456"
+    elsewhere = moment.astimezone(timezone(timedelta(hours=-3)))
+    assert BIND(elsewhere) == BIND(moment) == "2026-12-02 04:30:15.123456"
+    with pytest.raises(ValueError, match="naive"):
+        BIND(moment.replace(tzinfo=None))

@@ -10,6 +10,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+# SQLite's text of instants lately written: the outcomes of a batch of
+# deliveries share their "now", and each delivery's moment of sending is
+# written three times (attempt, delivery, its due time when done).
+_TEXTS_KEPT = 4096
+_texts: dict[datetime, str] = {}
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC timestamps. SQLite keeps no zone, so the value is stored
@@ -47,12 +53,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            text = _texts.get(value)
+            if text is not None:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTCDateTime column")
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
             # Without its "+00:00".
-            return value.isoformat(" ", "microseconds")[:26]
+            text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            if len(_texts) >= _TEXTS_KEPT:
+                _texts.clear()
+            _texts[value] = text
+            return text
 
         return process
 
