@@ -59,17 +59,18 @@ class Services:
         made due: these (webhook, delivery) pairs, or None: search."""
         if self.db.is_sqlite:
             return
-        if self.notifier is None:
-            self.notifier = Notifier(self.db)
-        self.notifier.tell(named)
+        self._notifier().tell(named)
 
     def tell_in_commit(self) -> bool:
         """Whether a command's statement about to write deliveries for
         workers in other processes should notify them itself (PostgreSQL;
         see delivery.notifier)."""
+        return self._notifier().in_commit()
+
+    def _notifier(self) -> Notifier:
         if self.notifier is None:
             self.notifier = Notifier(self.db)
-        return self.notifier.in_commit()
+        return self.notifier
 
     @classmethod
     async def start(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from typing import Any
 from uuid import UUID
@@ -52,7 +53,7 @@ class Notifier:
         self._sending = False
         self._task: asyncio.Task[None] | None = None
         # When deliveries were last made due for other processes (monotonic).
-        self._last = -QUIET_S
+        self._last = -math.inf
         self.in_commits = 0  # notifications sent by commands' statements
 
     def in_commit(self) -> bool:

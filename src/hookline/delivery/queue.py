@@ -245,9 +245,8 @@ def _insert_with_event(count: int, tell: bool = False) -> Prepared:
     event = insert(events).values({c: bindparam(f"e_{c}") for c in _EVENT_COLUMNS})
     if tell:
         told, notified = _told()
-        source = _delivery_rows(count, notified)
-        statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
-        return Prepared(statement.add_cte(told).add_cte(event.cte("new_event")))
+        statement = _insert_deliveries(count, notified).add_cte(told)
+        return Prepared(statement.add_cte(event.cte("new_event")))
     rows: list[dict[str, Any]] = [
         {c: bindparam(f"d{n}_{c}") for c in _DELIVERY_COLUMNS} for n in range(count)
     ]
@@ -268,16 +267,17 @@ def _told() -> tuple[Any, Any]:
     return told, exists(select(told.c.notified))
 
 
-def _delivery_rows(count: int, condition: Any) -> Any:
-    """The SELECT of ``count`` deliveries' values (params ``d<n>_<column>``)
-    where ``condition`` holds."""
+def _insert_deliveries(count: int, condition: Any) -> Any:
+    """The insert of ``count`` deliveries (params ``d<n>_<column>``),
+    written only where ``condition`` holds."""
     rows = [
         select(
             *(bindparam(f"d{n}_{c}", type_=deliveries.c[c].type) for c in _DELIVERY_COLUMNS)
         ).where(condition)
         for n in range(count)
     ]
-    return rows[0] if count == 1 else union_all(*rows)
+    source: Any = rows[0] if count == 1 else union_all(*rows)
+    return insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
 
 
 async def enqueue(
@@ -352,11 +352,9 @@ async def enqueue(
         tx.after_commit.append(functools.partial(handoff.take, taken))
     if not named:
         return  # nothing left for a claim: no wake-up needed
-    if told is not None:
-        if claimable_here > 0:
-            tx.on_commit(wake)
-        return
-    announce(tx, wake, here=claimable_here > 0, due=None if searched else named)
+    announce(
+        tx, wake, here=claimable_here > 0, due=None if searched else named, told=told is not None
+    )
 
 
 def _event_values(event: EventRow, coalesce_key: str | None) -> dict[str, Any]:
@@ -388,13 +386,11 @@ def _guarded_with_event(shape: InsertWhere, count: int, tell: bool = False) -> P
         ),
     )
     if not tell:
-        source = _delivery_rows(count, inserted)
-        statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
-        return Prepared(statement.add_cte(guarded).add_cte(event.cte("new_event")))
-    told, notified = _told()
-    source = _delivery_rows(count, and_(inserted, notified))
-    statement = insert(deliveries).from_select(list(_DELIVERY_COLUMNS), source)
-    return Prepared(statement.add_cte(guarded).add_cte(told).add_cte(event.cte("new_event")))
+        statement = _insert_deliveries(count, inserted).add_cte(guarded)
+    else:
+        told, notified = _told()
+        statement = _insert_deliveries(count, and_(inserted, notified)).add_cte(guarded, told)
+    return Prepared(statement.add_cte(event.cte("new_event")))
 
 
 def _fused(tx: Transaction, new_event: bool, rows: list[dict[str, Any]]) -> bool:
@@ -479,6 +475,7 @@ def announce(
     *,
     here: bool = True,
     due: list[tuple[UUID, UUID]] | None = None,
+    told: bool = False,
 ) -> None:
     """Wake delivery once this transaction commits: workers in other
     processes on PostgreSQL (told after the commit; see delivery.notifier),
@@ -486,10 +483,10 @@ def announce(
     ``due`` names the (webhook, delivery) pairs the caller made due, when
     that is all there is to claim (none of an ordered webhook, none due
     later): workers then lease those by id instead of searching for what is
-    due."""
+    due. ``told``: the statement that wrote them notified workers already."""
     if here:
         tx.on_commit(wake)
-    if not tx.postgres or tx.announce_search:
+    if told or not tx.postgres or tx.announce_search:
         return
     if due and len(tx.announced) + len(due) <= NAMED_MAX:
         tx.announced.extend(due)

@@ -61,19 +61,16 @@ def _too_large(limit: int) -> RestrictionError:
     return RestrictionError("payload-too-large", f"the body is larger than {limit} bytes")
 
 
-def encode_result(
-    spec_result: Any, adapter: Any, transit: bool, cache: IdentityCache | None = None
-) -> Response:
+def encode_result(spec_result: Any, adapter: Any, transit: bool, cache: IdentityCache) -> Response:
     """The answer to a command. A kept profile (``cache``) is encoded as
     JSON once, not on every request that answers it."""
     if transit:
         data = adapter.dump_python(spec_result, mode="python")
         return Response(codec.encode_transit(data), media_type=codec.TRANSIT)
-    body = cache.json_answer(spec_result, adapter) if cache is not None else None
+    body = cache.json_answer(spec_result, adapter)
     if body is None:
         body = adapter.dump_json(spec_result, by_alias=True)
-        if cache is not None:
-            cache.keep_json_answer(spec_result, adapter, body)
+        cache.keep_json_answer(spec_result, adapter, body)
     return Response(body, media_type=codec.JSON)
 
 
